@@ -1,0 +1,349 @@
+"""Layer specifications: frozen, validated on creation, built from flags or TOML by one path.
+
+``LayerSpec`` names its fields as PyTorch does. Anything that cannot be drawn or computed raises
+``SpecError`` naming the field, the value and what is allowed, so the CLI only has to print it.
+This module knows the rules of a layer, not its arithmetic: output sizes and windows live in
+``convanim.geometry``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from convanim.errors import SpecError
+
+OPS = ("conv", "conv_transpose", "max_pool", "avg_pool")
+POOL_OPS = ("max_pool", "avg_pool")
+PADDING_WORDS = ("valid", "same", "full")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+Pair = tuple[int, int]
+Pads = tuple[int, int, int, int]  # top, bottom, left, right
+
+# Short names accepted by from_mapping (CLI flags, spec strings such as "conv:i5,k1,s2").
+ALIASES = {
+    "i": "input_size",
+    "input": "input_size",
+    "k": "kernel_size",
+    "kernel": "kernel_size",
+    "s": "stride",
+    "p": "padding",
+    "d": "dilation",
+    "a": "output_padding",
+    "cin": "in_channels",
+    "cout": "out_channels",
+    "g": "groups",
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ints(name: str, value: Any, lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """Coerce an int, a sequence or a "5x7"/"5,7" string into a tuple of ints."""
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[x,\s]+", value.strip().lower()) if p]
+        try:
+            items: Sequence[Any] = [int(p) for p in parts]
+        except ValueError:
+            raise SpecError(name, f"{value!r} is not an integer or {_shape_words(lengths)}") from None
+    elif _is_int(value):
+        items = [value]
+    elif isinstance(value, Sequence):
+        items = list(value)
+    else:
+        raise SpecError(name, f"{value!r} is not an integer or {_shape_words(lengths)}")
+    if not items or not all(_is_int(v) for v in items):
+        raise SpecError(name, f"{value!r} must be whole numbers, as an integer or {_shape_words(lengths)}")
+    if len(items) == 1:
+        items = items * lengths[0]
+    if len(items) not in lengths:
+        raise SpecError(name, f"{value!r} has {len(items)} values; allowed: {_shape_words(lengths)}")
+    return tuple(items)
+
+
+def _shape_words(lengths: tuple[int, ...]) -> str:
+    words = {2: "(h, w) such as 5x7", 4: "(top, bottom, left, right) such as 0,1,0,1"}
+    return " or ".join(words[n] for n in lengths if n in words)
+
+
+def _positive(name: str, pair: tuple[int, ...], what: str = "at least 1") -> None:
+    for v in pair:
+        if v < 1:
+            raise SpecError(name, f"{v} is not allowed; must be {what}")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: what it does to an input grid. Square values may be given as a single int.
+
+    ``padding`` is kept as given (normalised to (top, bottom, left, right) or a word); ``pads``
+    is always the resolved 4-tuple. ``out_channels`` defaults to ``in_channels``.
+    """
+
+    op: str = "conv"
+    input_size: Pair = (5, 5)
+    kernel_size: Pair = (3, 3)
+    stride: Pair = (1, 1)
+    padding: Pads | str = (0, 0, 0, 0)
+    dilation: Pair = (1, 1)
+    padding_mode: str = "zeros"
+    output_padding: Pair = (0, 0)
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    in_channels: int = 1
+    out_channels: int | None = None
+    groups: int = 1
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if self.op not in OPS:
+            raise SpecError("op", f"{self.op!r} is not one of {', '.join(OPS)}")
+        for name in ("input_size", "kernel_size", "stride", "dilation"):
+            set_(self, name, _ints(name, getattr(self, name), (2,)))
+        _positive("input_size", self.input_size)
+        _positive("kernel_size", self.kernel_size)
+        _positive("stride", self.stride, "at least 1 (a stride of 0 never moves)")
+        _positive("dilation", self.dilation, "at least 1 (1 means no gaps)")
+        set_(self, "output_padding", _ints("output_padding", self.output_padding, (2,)))
+        set_(self, "padding", self._normalise_padding(self.padding))
+        for name in ("ceil_mode", "count_include_pad"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                value = value.lower() == "true"
+            if not isinstance(value, bool):
+                raise SpecError(name, f"{value!r} is not allowed; must be true or false")
+            set_(self, name, value)
+        if self.out_channels is None:
+            set_(self, "out_channels", self.in_channels)
+        for name in ("in_channels", "out_channels", "groups"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if not _is_int(value):
+                raise SpecError(name, f"{value!r} is not allowed; must be a whole number")
+            set_(self, name, value)
+            _positive(name, (value,))
+        self._validate()
+
+    # -- normalisation -------------------------------------------------------------------------
+
+    def _normalise_padding(self, value: Any) -> Pads | str:
+        if isinstance(value, str) and value.strip().lower() in PADDING_WORDS:
+            word = value.strip().lower()
+            if self.op == "conv_transpose" and word != "valid":
+                raise SpecError(
+                    "padding",
+                    f"{word!r} is not allowed for conv_transpose; use an integer, (h, w), "
+                    "(top, bottom, left, right) or 'valid'",
+                )
+            return word
+        try:
+            pads = _ints("padding", value, (2, 4))
+        except SpecError:
+            raise SpecError(
+                "padding",
+                f"{value!r} is not allowed; use an integer, (h, w), (top, bottom, left, right) "
+                f"or one of {', '.join(PADDING_WORDS)}",
+            ) from None
+        if len(pads) == 2:
+            pads = (pads[0], pads[0], pads[1], pads[1])
+        for v in pads:
+            if v < 0:
+                raise SpecError("padding", f"{v} is not allowed; must be 0 or more")
+        return pads  # type: ignore[return-value]
+
+    @property
+    def pads(self) -> Pads:
+        """The padding as (top, bottom, left, right) integers, with words resolved."""
+        if not isinstance(self.padding, str):
+            return self.padding
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        out: list[int] = []
+        for i, k, s, d in zip(self.input_size, self.kernel_size, self.stride, self.dilation):
+            span = (k - 1) * d
+            if self.padding == "full":
+                out += [span, span]
+            else:  # TensorFlow's "same": output ceil(i / s), the odd pad at the bottom/right
+                total = max((-(-i // s) - 1) * s + span + 1 - i, 0)
+                out += [total // 2, total - total // 2]
+        return (out[0], out[1], out[2], out[3])
+
+    @property
+    def effective_kernel(self) -> Pair:
+        """The dilated kernel's extent, (k - 1) * d + 1 per axis."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation))  # type: ignore[return-value]
+
+    @property
+    def is_pool(self) -> bool:
+        return self.op in POOL_OPS
+
+    @property
+    def is_transposed(self) -> bool:
+        return self.op == "conv_transpose"
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        pads = self.pads
+        axes = (("height", pads[0], pads[1]), ("width", pads[2], pads[3]))
+        eff = self.effective_kernel
+        if self.padding_mode not in PADDING_MODES:
+            raise SpecError(
+                "padding_mode", f"{self.padding_mode!r} is not one of {', '.join(PADDING_MODES)}"
+            )
+        if self.padding_mode != "zeros" and self.op != "conv":
+            raise SpecError(
+                "padding_mode", f"{self.padding_mode!r} is only allowed for conv; {self.op} pads with zeros"
+            )
+        if self.op != "conv_transpose" and any(self.output_padding):
+            raise SpecError("output_padding", f"{self.output_padding} is only allowed for conv_transpose")
+        if not self.is_pool:
+            if self.ceil_mode:
+                raise SpecError("ceil_mode", f"is only allowed for pooling, not {self.op}")
+            if not self.count_include_pad:
+                raise SpecError("count_include_pad", f"is only allowed for avg_pool, not {self.op}")
+        elif self.op == "max_pool" and not self.count_include_pad:
+            raise SpecError("count_include_pad", "is only allowed for avg_pool, not max_pool")
+
+        for (axis, lo, hi), i, k, s, d, e, a in zip(
+            axes, self.input_size, self.kernel_size, self.stride, self.dilation, eff, self.output_padding
+        ):
+            if self.is_transposed:
+                if max(lo, hi) > (k - 1) * d:
+                    raise SpecError(
+                        "padding",
+                        f"{max(lo, hi)} along the {axis} is too large for conv_transpose with "
+                        f"kernel {k} and dilation {d}; allowed: 0 to {(k - 1) * d}",
+                    )
+                if a < 0 or (a >= s and a >= d):
+                    raise SpecError(
+                        "output_padding",
+                        f"{a} along the {axis} is not allowed; must be 0 or more and smaller "
+                        f"than the stride ({s}) or the dilation ({d})",
+                    )
+                out = (i - 1) * s - lo - hi + (k - 1) * d + a + 1
+                if out < 1:
+                    raise SpecError(
+                        "padding",
+                        f"({lo}, {hi}) along the {axis} leaves an output of {out}; the output "
+                        "must be at least 1",
+                    )
+                continue
+            if e > i + lo + hi:
+                what = f"{e} (kernel {k}, dilation {d})" if d > 1 else f"{k}"
+                raise SpecError(
+                    "kernel_size",
+                    f"the kernel's {axis} {what} is larger than the padded input's {i + lo + hi} "
+                    f"(input {i} + padding {lo + hi}); use a smaller kernel or more padding",
+                )
+            if self.is_pool and max(lo, hi) > e // 2:
+                raise SpecError(
+                    "padding",
+                    f"{max(lo, hi)} along the {axis} is more than half the pooling kernel; "
+                    f"allowed: 0 to {e // 2}",
+                )
+            if self.padding_mode == "reflect" and max(lo, hi) >= i:
+                raise SpecError(
+                    "padding",
+                    f"{max(lo, hi)} along the {axis} is too large for padding_mode 'reflect'; "
+                    f"must be smaller than the input ({i})",
+                )
+            if self.padding_mode == "circular" and max(lo, hi) > i:
+                raise SpecError(
+                    "padding",
+                    f"{max(lo, hi)} along the {axis} is too large for padding_mode 'circular'; "
+                    f"allowed: 0 to the input ({i})",
+                )
+
+        if self.op == "avg_pool" and self.dilation != (1, 1):
+            raise SpecError("dilation", f"{self.dilation} is not allowed for avg_pool; must be 1")
+        if self.is_pool:
+            if self.out_channels != self.in_channels:
+                raise SpecError(
+                    "out_channels",
+                    f"{self.out_channels} is not allowed for {self.op}; pooling keeps the "
+                    f"{self.in_channels} input channel(s)",
+                )
+            if self.groups != 1:
+                raise SpecError("groups", f"{self.groups} is not allowed for {self.op}; must be 1")
+        for name in ("in_channels", "out_channels"):
+            if getattr(self, name) % self.groups:
+                raise SpecError(
+                    "groups",
+                    f"{self.groups} does not divide {name} ({getattr(self, name)}); groups must "
+                    "divide both in_channels and out_channels",
+                )
+
+    # -- construction from data ----------------------------------------------------------------
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> LayerSpec:
+        """Build a spec from a TOML table, CLI flags or a parsed spec string.
+
+        Keys may use dashes or underscores and the short names in ``ALIASES``; values may be
+        ints, lists or strings such as "5x7". Unknown keys raise ``SpecError`` listing the known.
+        """
+        if not isinstance(mapping, Mapping):
+            raise SpecError("layer", f"expected a table of fields, got {type(mapping).__name__}")
+        known = cls.field_names()
+        kwargs: dict[str, Any] = {}
+        for raw_key, value in mapping.items():
+            if not isinstance(raw_key, str):
+                raise SpecError(str(raw_key), "field names must be strings")
+            key = raw_key.strip().lower().replace("-", "_")
+            key = ALIASES.get(key, key)
+            if key not in known:
+                raise SpecError(raw_key, f"unknown field; known fields: {', '.join(known)}")
+            if key in kwargs:
+                raise SpecError(raw_key, f"given twice (as {key})")
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The fields as plain data (lists for tuples), the inverse of ``from_mapping``."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def replace(self, **changes: Any) -> LayerSpec:
+        return dataclasses.replace(self, **changes)
+
+
+_SHORT_TOKEN = re.compile(r"^([a-z_]+?)([0-9].*|same|valid|full)$")
+
+
+def parse_spec_string(text: str) -> dict[str, Any]:
+    """Parse "conv:i5,k1,s2" or "max_pool:input=5x7,kernel=2" into a mapping for from_mapping.
+
+    Pairs use "x" ("k3x1"); four-sided padding is "p0x1x0x1" since commas separate fields.
+    """
+    op, sep, rest = text.strip().partition(":")
+    if not sep:
+        raise SpecError("spec", f"{text!r} is not a spec string such as 'conv:i5,k3,s2'")
+    mapping: dict[str, Any] = {"op": op.strip()}
+    for token in filter(None, (t.strip() for t in rest.split(","))):
+        if "=" in token:
+            key, _, value = token.partition("=")
+        else:
+            match = _SHORT_TOKEN.match(token.lower())
+            if not match:
+                raise SpecError(
+                    "spec", f"cannot read {token!r} in {text!r}; write fields as k3 or kernel=3x1"
+                )
+            key, value = match.groups()
+        mapping[key.strip()] = value.strip()
+    return mapping
+
