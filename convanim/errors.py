@@ -32,3 +32,7 @@ class WriterUnavailable(ConvanimError):
 
 class BudgetError(ConvanimError):
     """A request would draw more frames or pixels than the configured budget allows."""
+
+
+class OutputError(ConvanimError):
+    """An output cannot be written: unknown format, missing or read-only directory, full disk."""

@@ -110,7 +110,8 @@ class Window:
     index: int  # frame number
     out: Pair  # the output cell (row, col)
     taps: np.ndarray  # (kh * kw, 2) drawn-grid (row, col) of every kernel tap, row-major
-    box: tuple[int, int, int, int]  # the footprint's bounding box: row0, col0, row1, col1 (exclusive)
+    # The footprint's bounding box: row0, col0, row1, col1 (exclusive).
+    box: tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,8 +300,13 @@ def _conv_transpose(spec: LayerSpec, x: np.ndarray, weight: np.ndarray) -> np.nd
     groups = spec.groups
     cin_g = spec.in_channels // groups
     cout_g = spec.out_channels // groups  # type: ignore[operator]
-    full = np.zeros((spec.out_channels, (h - 1) * sh + (kh - 1) * dh + 1 + ah,
-                     (w - 1) * sw + (kw - 1) * dw + 1 + aw))  # fmt: skip
+    full = np.zeros(
+        (
+            spec.out_channels,
+            (h - 1) * sh + (kh - 1) * dh + 1 + ah,
+            (w - 1) * sw + (kw - 1) * dw + 1 + aw,
+        )
+    )
     for ki in range(kh):
         for kj in range(kw):
             rows = slice(ki * dh, ki * dh + (h - 1) * sh + 1, sh)

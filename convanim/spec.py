@@ -9,6 +9,7 @@ This module knows the rules of a layer, not its arithmetic: output sizes and win
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ ALIASES = {
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _ints(name: str, value: Any, lengths: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,7 +52,9 @@ def _ints(name: str, value: Any, lengths: tuple[int, ...]) -> tuple[int, ...]:
         try:
             items: Sequence[Any] = [int(p) for p in parts]
         except ValueError:
-            raise SpecError(name, f"{value!r} is not an integer or {_shape_words(lengths)}") from None
+            raise SpecError(
+                name, f"{value!r} is not an integer or {_shape_words(lengths)}"
+            ) from None
     elif _is_int(value):
         items = [value]
     elif isinstance(value, Sequence):
@@ -59,12 +62,16 @@ def _ints(name: str, value: Any, lengths: tuple[int, ...]) -> tuple[int, ...]:
     else:
         raise SpecError(name, f"{value!r} is not an integer or {_shape_words(lengths)}")
     if not items or not all(_is_int(v) for v in items):
-        raise SpecError(name, f"{value!r} must be whole numbers, as an integer or {_shape_words(lengths)}")
+        raise SpecError(
+            name, f"{value!r} must be whole numbers, as an integer or {_shape_words(lengths)}"
+        )
     if len(items) == 1:
         items = items * lengths[0]
     if len(items) not in lengths:
-        raise SpecError(name, f"{value!r} has {len(items)} values; allowed: {_shape_words(lengths)}")
-    return tuple(items)
+        raise SpecError(
+            name, f"{value!r} has {len(items)} values; allowed: {_shape_words(lengths)}"
+        )
+    return tuple(int(v) for v in items)
 
 
 def _shape_words(lengths: tuple[int, ...]) -> str:
@@ -102,6 +109,9 @@ class LayerSpec:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        for name in ("op", "padding_mode"):
+            if isinstance(getattr(self, name), str):
+                set_(self, name, getattr(self, name).strip().lower())
         if self.op not in OPS:
             raise SpecError("op", f"{self.op!r} is not one of {', '.join(OPS)}")
         for name in ("input_size", "kernel_size", "stride", "dilation"):
@@ -127,7 +137,7 @@ class LayerSpec:
                 value = int(value)
             if not _is_int(value):
                 raise SpecError(name, f"{value!r} is not allowed; must be a whole number")
-            set_(self, name, value)
+            set_(self, name, int(value))
             _positive(name, (value,))
         self._validate()
 
@@ -200,10 +210,13 @@ class LayerSpec:
             )
         if self.padding_mode != "zeros" and self.op != "conv":
             raise SpecError(
-                "padding_mode", f"{self.padding_mode!r} is only allowed for conv; {self.op} pads with zeros"
+                "padding_mode",
+                f"{self.padding_mode!r} is only allowed for conv; {self.op} pads with zeros",
             )
         if self.op != "conv_transpose" and any(self.output_padding):
-            raise SpecError("output_padding", f"{self.output_padding} is only allowed for conv_transpose")
+            raise SpecError(
+                "output_padding", f"{self.output_padding} is only allowed for conv_transpose"
+            )
         if not self.is_pool:
             if self.ceil_mode:
                 raise SpecError("ceil_mode", f"is only allowed for pooling, not {self.op}")
@@ -213,7 +226,13 @@ class LayerSpec:
             raise SpecError("count_include_pad", "is only allowed for avg_pool, not max_pool")
 
         for (axis, lo, hi), i, k, s, d, e, a in zip(
-            axes, self.input_size, self.kernel_size, self.stride, self.dilation, eff, self.output_padding
+            axes,
+            self.input_size,
+            self.kernel_size,
+            self.stride,
+            self.dilation,
+            eff,
+            self.output_padding,
         ):
             if self.is_transposed:
                 if max(lo, hi) > (k - 1) * d:
@@ -243,11 +262,13 @@ class LayerSpec:
                     f"the kernel's {axis} {what} is larger than the padded input's {i + lo + hi} "
                     f"(input {i} + padding {lo + hi}); use a smaller kernel or more padding",
                 )
-            if self.is_pool and max(lo, hi) > e // 2:
+            # PyTorch bounds pooling padding by half the kernel size, not the dilated extent;
+            # more would let a dilated max_pool window see only padding (an output of -inf).
+            if self.is_pool and max(lo, hi) > k // 2:
                 raise SpecError(
                     "padding",
-                    f"{max(lo, hi)} along the {axis} is more than half the pooling kernel; "
-                    f"allowed: 0 to {e // 2}",
+                    f"{max(lo, hi)} along the {axis} is more than half the pooling kernel "
+                    f"({k}); allowed: 0 to {k // 2}",
                 )
             if self.padding_mode == "reflect" and max(lo, hi) >= i:
                 raise SpecError(
@@ -344,6 +365,86 @@ def parse_spec_string(text: str) -> dict[str, Any]:
                     "spec", f"cannot read {token!r} in {text!r}; write fields as k3 or kernel=3x1"
                 )
             key, value = match.groups()
-        mapping[key.strip()] = value.strip()
+        key = key.strip()
+        if key in mapping:
+            raise SpecError("spec", f"{key!r} is given twice in {text!r}")
+        mapping[key] = value.strip()
     return mapping
 
+
+VIEWS = ("arithmetic", "numerical")
+FIGURE_KEYS = ("name", "description", "view", "seed")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One animated figure: a layer and how it is shown."""
+
+    layer: LayerSpec
+    name: str = "figure"
+    view: str = "arithmetic"
+    seed: int = 0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.layer, LayerSpec):
+            raise SpecError("layer", f"expected a LayerSpec, got {type(self.layer).__name__}")
+        if self.view not in VIEWS:
+            raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise SpecError("seed", f"{self.seed!r} is not allowed; must be a whole number >= 0")
+        for name in ("name", "description"):
+            if not isinstance(getattr(self, name), str):
+                raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> FigureSpec:
+        """Split figure keys (name, description, view, seed) from layer fields and build both.
+
+        The layer's fields may sit beside the figure keys or in a ``layer`` table.
+        """
+        if not isinstance(mapping, Mapping):
+            raise SpecError("figure", f"expected a table, got {type(mapping).__name__}")
+        figure: dict[str, Any] = {}
+        layer: dict[str, Any] = {}
+        for key, value in mapping.items():
+            norm = key.strip().lower().replace("-", "_") if isinstance(key, str) else key
+            if norm in FIGURE_KEYS:
+                figure[norm] = value
+            elif norm == "layer":
+                if not isinstance(value, Mapping):
+                    raise SpecError("layer", "must be a table of layer fields")
+                layer.update(value)
+            else:
+                layer[key] = value
+        try:
+            spec = LayerSpec.from_mapping(layer)
+        except SpecError as exc:
+            if "unknown field" in str(exc):
+                known = ", ".join((*FIGURE_KEYS, *LayerSpec.field_names()))
+                raise SpecError(exc.field, f"unknown field; known fields: {known}") from None
+            raise
+        return cls(layer=spec, **figure)
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """Several figures side by side in one animation, frames in lockstep, each labelled."""
+
+    members: tuple[FigureSpec, ...]
+    labels: tuple[str, ...]
+    name: str = "compare"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.members) < 2:
+            raise SpecError("compare", f"needs at least two figures, got {len(self.members)}")
+        if len(self.labels) != len(self.members):
+            raise SpecError(
+                "labels",
+                f"{len(self.labels)} labels for {len(self.members)} figures; give one each",
+            )
+        if not all(isinstance(label, str) for label in self.labels):
+            raise SpecError("labels", "must be strings")
