@@ -1,0 +1,100 @@
+"""Running many figures: jobs, a process pool, outcomes and a black-style report.
+
+A job is plain data (a resolved figure, a destination, write options), so it can cross into
+a worker process. Workers render and write; the parent only collects outcomes, in job order, so
+that what is printed and written does not depend on the number of processes.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convanim.errors import ConvanimError
+from convanim.spec import CompareSpec, FigureSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    target: FigureSpec | CompareSpec
+    path: Path
+    format: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    path: Path
+    n_frames: int = 0
+    bytes: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_job(job: Job) -> Outcome:
+    """Render and write one job; an error becomes the outcome's one-line reason."""
+    from convanim.animation import Animation
+
+    try:
+        result = Animation(job.target).save(job.path, job.format, **job.options)
+    except ConvanimError as exc:
+        return Outcome(job.name, job.path, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug in one figure must not stop the others
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f" ({Path(last.filename).name}:{last.lineno})"
+        return Outcome(job.name, job.path, error=f"{type(exc).__name__}: {exc}{where}")
+    return Outcome(job.name, result.path, result.n_frames, result.bytes)
+
+
+def run_jobs(
+    jobs: Sequence[Job], processes: int = 1, on_done: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
+    """Run jobs on ``processes`` workers; outcomes come back (and are reported) in job order."""
+    outcomes: list[Outcome] = []
+    if processes <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            outcomes.append(run_job(job))
+            if on_done:
+                on_done(outcomes[-1])
+        return outcomes
+    with ProcessPoolExecutor(max_workers=min(processes, len(jobs))) as pool:
+        for outcome in pool.map(run_job, jobs):
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    return outcomes
+
+
+@dataclass
+class Report:
+    """Counts of what happened, and the exit code, like black's."""
+
+    rendered: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.ok:
+            self.rendered += 1
+        else:
+            self.failed += 1
+
+    def summary(self) -> str:
+        parts = [f"{self.rendered} rendered"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} up to date")
+        parts.append(f"{self.failed} failed")
+        return ", ".join(parts)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0

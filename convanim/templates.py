@@ -1,0 +1,143 @@
+"""Built-in and user templates: figures kept as TOML data, found by name.
+
+A template is a ``templates/<name>.toml`` file holding either a figure (figure keys and layer
+fields, see ``FigureSpec.from_mapping``) or a comparison (``compare = [refs]``, ``labels``).
+Anything that names a figure — a template name or a spec string such as ``conv:i5,k1,s2`` — is
+resolved here. Templates are parsed as TOML only: no code runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from convanim.errors import SpecError, TemplateError
+from convanim.spec import CompareSpec, FigureSpec, parse_spec_string
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Resolved = FigureSpec | CompareSpec
+
+
+def template_dirs() -> list[Path]:
+    """Where templates are looked up: $CONVANIM_TEMPLATES (os.pathsep-separated), then the
+    built-in folder."""
+    dirs = [Path(p) for p in os.environ.get("CONVANIM_TEMPLATES", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent.parent / "templates")
+    return dirs
+
+
+def _index() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in reversed(template_dirs()):  # earlier folders win
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def template_names() -> list[str]:
+    return list(_index())
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors name the file, line and column."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_template(name: str) -> dict[str, Any]:
+    """The raw mapping of a template."""
+    index = _index()
+    if name not in index:
+        close = difflib.get_close_matches(name, list(index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see 'convanim templates'"
+        raise TemplateError(f"unknown template {name!r}{hint}")
+    return read_toml(index[name])
+
+
+def describe_templates() -> list[tuple[str, str]]:
+    """(name, one-line description) of every template."""
+    out = []
+    for name, path in _index().items():
+        try:
+            description = str(read_toml(path).get("description", ""))
+        except TemplateError as exc:
+            description = f"(unreadable: {exc})"
+        out.append((name, description))
+    return out
+
+
+def figure_from_mapping(
+    mapping: Mapping[str, Any], name: str, _seen: tuple[str, ...] = ()
+) -> Resolved:
+    """Build a figure or a comparison from a template-like mapping."""
+    data = dict(mapping)
+    if "compare" in data:
+        refs = data.pop("compare")
+        labels = data.pop("labels", None)
+        description = data.pop("description", "")
+        if data:
+            raise SpecError(
+                next(iter(data)),
+                "unknown field in a comparison; known: compare, labels, description",
+            )
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise SpecError("compare", "must be a list of template names or spec strings")
+        members = []
+        for ref in refs:
+            member = resolve(ref, _seen=(*_seen, name))
+            if isinstance(member, CompareSpec):
+                raise SpecError("compare", f"{ref!r} is itself a comparison; compare figures only")
+            members.append(member)
+        if labels is None:
+            labels = [m.name for m in members]
+        return CompareSpec(tuple(members), tuple(labels), name=name, description=str(description))
+    data.setdefault("name", name)
+    return FigureSpec.from_mapping(data)
+
+
+def resolve(
+    ref: str, overrides: Mapping[str, Any] | None = None, _seen: tuple[str, ...] = ()
+) -> Resolved:
+    """A template name or a spec string ("conv:i5,k1,s2") as a figure; ``overrides`` (e.g. CLI
+    flags) replace the template's fields."""
+    if ref in _seen:
+        raise TemplateError(f"template {ref!r} refers to itself")
+    if ":" in ref:
+        mapping: dict[str, Any] = parse_spec_string(ref)
+        mapping["name"] = ref.replace(":", "_").replace(",", "_").replace("=", "")
+    else:
+        mapping = read_template(ref)
+    if overrides:
+        if "compare" in mapping:
+            raise SpecError(
+                next(iter(overrides)), f"{ref!r} is a comparison; its figures cannot be overridden"
+            )
+        mapping = _merge(mapping, overrides)
+    return figure_from_mapping(mapping, mapping.get("name", ref), _seen)
+
+
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides win; a flag given as ``input`` replaces a template's ``input_size``."""
+    from convanim.spec import ALIASES
+
+    def norm(key: str) -> str:
+        key = key.strip().lower().replace("-", "_")
+        return ALIASES.get(key, key)
+
+    merged = {norm(k) if isinstance(k, str) else k: v for k, v in base.items()}
+    merged.update({norm(k): v for k, v in overrides.items()})
+    return merged
