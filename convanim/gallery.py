@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from convanim.errors import ConvanimError
@@ -11,12 +11,17 @@ from convanim.templates import resolve, template_names
 
 
 def render_gallery(
-    folder: Path, jobs: int = 1, echo: Callable[[str], None] = print, suffix: str = ".gif"
+    folder: Path,
+    jobs: int = 1,
+    echo: Callable[[str], None] = print,
+    suffix: str = ".gif",
+    names: Sequence[str] | None = None,
 ) -> Report:
-    """Render every template into ``folder``; a broken template is reported, the rest go on."""
+    """Render every template (or ``names``) into ``folder``; a broken template is reported,
+    the rest go on."""
     report = Report()
     todo: list[Job] = []
-    for name in template_names():
+    for name in names or template_names():
         try:
             todo.append(Job(name, resolve(name), folder / f"{name}{suffix}"))
         except ConvanimError as exc:

@@ -22,19 +22,25 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Polygon
+from matplotlib.patches import PathPatch, Polygon
+from matplotlib.path import Path
 from matplotlib.text import Text
+from matplotlib.transforms import Affine2D
 
 from convanim.geometry import Role
+from convanim.palette import blend_palette, composite, snapper
 from convanim.scene import FrameState, Scene, build_scene
 from convanim.spec import CompareSpec, FigureSpec
 from convanim.themes import CLASSIC, Theme
 
 # The oblique projection of the reference, (x, y) -> (x - 0.7 y, 0.5 x + 0.65 y), at 30 px per
-# grid unit, rounded to whole pixels: 0.65 * 30 = 19.5 becomes 20 so every vertex is integral.
-_EX = np.array([30, 15])
-_EY = np.array([-20, 20])
+# grid unit, rounded to whole pixels: x -> (u, u/2), y -> (-2u/3, 2u/3), so every vertex is
+# integral when u is a multiple of 6. Big grids step the unit down to fit MAX_SIZE.
 _UNIT = 30
+_UNITS = (30, 24, 18, 12, 6)
+_EX = np.array([_UNIT, _UNIT // 2])
+_EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3])
+MAX_SIZE = 800  # default largest width or height of a frame, in pixels
 _LINE = 2.0  # cell borders: the reference's 0.8 pt at 150 dpi is ~1.7 px
 _THIN = 1.0  # projection lines
 _DASH = (0, (3.0, 3.0))  # in units of the line width: 6 px on, 6 px off
@@ -55,7 +61,8 @@ class _Plane:
         self.rows, self.cols = rows, cols
         self.origin = np.asarray(origin, dtype=float)
         if oblique:
-            self.ex, self.ey = _EX.astype(float), _EY.astype(float)
+            self.ex = np.array([cell, cell // 2], dtype=float)
+            self.ey = np.array([-2 * cell // 3, 2 * cell // 3], dtype=float)
         else:
             self.ex, self.ey = np.array([cell, 0.0]), np.array([0.0, cell])
 
@@ -98,12 +105,22 @@ class _Plane:
             ]
         )
 
-    def grid_lines(self, r0: int, c0: int, r1: int, c1: int) -> list[np.ndarray]:
-        """Every grid line of the cell block."""
+    def grid_lines(self, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
+        """Every grid line of the cell block, (n, 2, 2)."""
         top, bottom = self.rows - r0, self.rows - r1
-        lines = [np.array([self.point(c0, y), self.point(c1, y)]) for y in range(bottom, top + 1)]
-        lines += [np.array([self.point(x, bottom), self.point(x, top)]) for x in range(c0, c1 + 1)]
-        return lines
+        ys = np.arange(bottom, top + 1, dtype=float)
+        xs = np.arange(c0, c1 + 1, dtype=float)
+        rows = np.stack(
+            [self._points(np.full_like(ys, c0), ys), self._points(np.full_like(ys, c1), ys)], axis=1
+        )
+        cols = np.stack(
+            [self._points(xs, np.full_like(xs, bottom)), self._points(xs, np.full_like(xs, top))],
+            axis=1,
+        )
+        return np.concatenate([rows, cols])
+
+    def _points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.origin + x[:, None] * self.ex + y[:, None] * self.ey
 
     def corners(self) -> np.ndarray:
         return self.box(0, 0, self.rows, self.cols)
@@ -122,27 +139,40 @@ class _Layout:
     height: int
     x0: int
     y0: int
+    cell: int  # grid unit (oblique) or cell side (flat), in pixels
 
 
-def _arrange(scene: Scene) -> _Layout:
+def _arrange(scene: Scene, max_size: int = MAX_SIZE) -> _Layout:
+    """Place the planes at the largest cell size (up to the reference's) that fits max_size."""
     (h, w), (ho, wo) = scene.input_shape, scene.output_shape
     if scene.view == "numerical":
-        cell = _NUM_CELL
-        inp = _Plane(h, w, (0, 0), False, cell)
-        # Output on the right, one cell apart, vertically centred on whole pixels.
-        out = _Plane(ho, wo, ((w + 1) * cell, round((h - ho) * cell / 2)), False, cell)
-    else:
-        inp = _Plane(h, w, (0, 0), True, _UNIT)
+        for cell in range(_NUM_CELL, 11, -4):
+            inp = _Plane(h, w, (0, 0), False, cell)
+            # Output on the right, one cell apart, vertically centred on whole pixels.
+            out = _Plane(ho, wo, ((w + 1) * cell, round((h - ho) * cell / 2)), False, cell)
+            place = _fit(inp, out, cell)
+            if max(place.width, place.height) <= max_size:
+                break
+        return place
+    for unit in _UNITS:
+        inp = _Plane(h, w, (0, 0), True, unit)
         top = inp.point(w, h)[1]
         # The reference lifts the output plane by (N + 1) units for an N x N input; for other
         # shapes, lift by the input's own height plus one unit, a little to the left.
-        lift = round(top * _UNIT / (_EX[1] + _EY[1])) + _UNIT
-        out = _Plane(ho, wo, (-6, lift), True, _UNIT)
+        lift = round(top * 6 / 7) + unit
+        out = _Plane(ho, wo, (-round(unit / 5), lift), True, unit)
+        place = _fit(inp, out, unit)
+        if max(place.width, place.height) <= max_size:
+            break
+    return place
+
+
+def _fit(inp: _Plane, out: _Plane, cell: int) -> _Layout:
     pts = np.concatenate([inp.corners(), out.corners()])
     lo = np.floor(pts.min(axis=0)).astype(int) - _MARGIN
     hi = np.ceil(pts.max(axis=0)).astype(int) + _MARGIN
     width, height = (hi - lo).tolist()
-    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]))
+    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]), cell)
 
 
 def _fmt_input(value: float) -> str:
@@ -160,13 +190,19 @@ def _fmt_output(value: float) -> str:
 class FigureRenderer:
     """Draws the frames of one single-layer figure."""
 
-    def __init__(self, figure: FigureSpec, theme: Theme = CLASSIC, fast: bool = True):
+    def __init__(
+        self,
+        figure: FigureSpec,
+        theme: Theme = CLASSIC,
+        fast: bool = True,
+        max_size: int = MAX_SIZE,
+    ):
         self.figure = figure
         self.scene = build_scene(figure)
         self.theme = theme
         self.fast = fast
-        self._place = _arrange(self.scene)
-        self._background = None
+        self._place = _arrange(self.scene, max_size)
+        self._background: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self._build()
 
     # -- public ----------------------------------------------------------------------------------
@@ -195,47 +231,58 @@ class FigureRenderer:
         self._fig = Figure(figsize=(place.width / 72, place.height / 72), dpi=72)
         self._fig.patch.set_facecolor(_rgba(theme, "background"))
         self._canvas = FigureCanvasAgg(self._fig)
-        ax = self._fig.add_axes((0, 0, 1, 1))
-        ax.set_axis_off()
-        ax.set_xlim(place.x0, place.x0 + place.width)
-        ax.set_ylim(place.y0, place.y0 + place.height)
-        self._ax = ax
+        # No Axes: artists live on the figure, in pixels shifted to the picture's corner.
+        self._transform = Affine2D().translate(-place.x0, -place.y0)
         self._moving: list = []
         if scene.view == "numerical":
             self._build_numerical()
         else:
             self._build_arithmetic()
-        # Blitting draws the moving artists over a saved background, so they must all be
-        # above every still artist for the result to equal a full redraw.
-        still = [a for a in self._ax.get_children() if a not in self._moving]
-        assert max(a.get_zorder() for a in still) < min(a.get_zorder() for a in self._moving)
         for artist in self._moving:
             artist.set_animated(self.fast)
+        self._snap = snapper(_palette(theme))
 
     def _add(self, artist, moving: bool = False):  # noqa: ANN001, ANN202
-        if isinstance(artist, Text):
-            self._ax.add_artist(artist)
-        elif isinstance(artist, Polygon):
-            self._ax.add_patch(artist)
-        else:
-            self._ax.add_collection(artist, autolim=False)
+        artist.set_transform(self._transform)
+        self._fig.add_artist(artist)
         if moving:
             self._moving.append(artist)
         return artist
 
-    def _input_plane(self) -> None:
-        """The padded input: a plain face, the dashed grid, then the real cells."""
-        theme, plane, roles = self.theme, self._place.inp, self.scene.roles
-        rows, cols = roles.shape
+    def _cells(self, plane: _Plane, cells: np.ndarray, face: str, zorder: float, **kw) -> None:  # noqa: ANN003
+        theme = self.theme
         self._add(
-            Polygon(
-                plane.corners(),
-                closed=True,
-                facecolor=_rgba(theme, "padding"),
-                edgecolor="none",
-                zorder=1,
+            PolyCollection(
+                plane.cells(cells),
+                facecolors=[_rgba(theme, face)],
+                edgecolors=[_rgba(theme, "grid")],
+                linewidths=_LINE,
+                zorder=zorder,
+                **kw,
             )
         )
+
+    def _shades(self, zorder: float) -> PathPatch:
+        """A moving set of shaded cells, drawn as one path (no seams where cells meet)."""
+        patch = PathPatch(_EMPTY, facecolor=_rgba(self.theme, "shade", self.theme.shade_alpha),
+                          edgecolor="none", linewidth=0, zorder=zorder)  # fmt: skip
+        return self._add(patch, moving=True)
+
+    def _strokes(self, colour: str, width: float, zorder: float) -> PathPatch:
+        """Moving line segments of one colour, drawn as one path."""
+        patch = PathPatch(_EMPTY, fill=False, edgecolor=_rgba(self.theme, colour),
+                          linewidth=width, capstyle="butt", zorder=zorder)  # fmt: skip
+        return self._add(patch, moving=True)
+
+    def _build_arithmetic(self) -> None:
+        """Input plane (face, dashed grid, real cells), then the footprint, its grid and the
+        rays, then the output plane and the current output cell, as the reference draws them."""
+        theme, place, roles = self.theme, self._place, self.scene.roles
+        plane = place.inp
+        rows, cols = roles.shape
+        face = Polygon(plane.corners(), closed=True, facecolor=_rgba(theme, "padding"), zorder=1)
+        face.set_edgecolor("none")
+        self._add(face)
         if (roles != Role.INPUT).any():
             self._add(
                 LineCollection(
@@ -246,186 +293,185 @@ class FigureRenderer:
                     zorder=2,
                 )
             )
-        real = np.argwhere(roles == Role.INPUT)
-        self._add(
-            PolyCollection(
-                plane.cells(real),
-                facecolors=[_rgba(theme, "input")],
-                edgecolors=[_rgba(theme, "grid")],
-                linewidths=_LINE,
-                zorder=3,
-            )
-        )
-
-    def _build_arithmetic(self) -> None:
-        theme, place = self.theme, self._place
-        shade = _rgba(theme, "shade", theme.shade_alpha)
-        grid = _rgba(theme, "grid")
-        self._input_plane()
+        self._cells(plane, np.argwhere(roles == Role.INPUT), "input", 3)
+        self._taps = self._shades(4)
+        self._box_grid = self._strokes("grid", _LINE, 5)
+        self._rays = self._strokes("projection", _THIN, 6)
         ho, wo = self.scene.output_shape
-        self._taps = self._add(
-            PolyCollection([], facecolors=[shade], edgecolors="none", linewidths=0, zorder=4),
-            moving=True,
-        )
-        self._box_grid = self._add(
-            LineCollection([], colors=[grid], linewidths=_LINE, zorder=5), moving=True
-        )
-        self._rays = self._add(
-            LineCollection([], colors=[_rgba(theme, "projection")], linewidths=_THIN, zorder=6),
-            moving=True,
-        )
-        # The output plane is still, but it must hide the rays' upper ends, so it is redrawn
-        # above them every frame.
-        out_cells = np.argwhere(np.ones((ho, wo), dtype=bool))
-        self._add(
-            PolyCollection(
-                place.out.cells(out_cells),
-                facecolors=[_rgba(theme, "output")],
-                edgecolors=[grid],
-                linewidths=_LINE,
-                zorder=7,
-            ),
-            moving=True,
-        )
-        self._current = self._add(
-            Polygon(np.zeros((4, 2)), closed=True, facecolor=shade, edgecolor="none", zorder=8),
-            moving=True,
-        )
+        self._cells(place.out, np.argwhere(np.ones((ho, wo), dtype=bool)), "output", 7)
+        self._out_plane = self._fig.artists[-1]
+        self._current = self._shades(8)
+        # The rays end where they meet the output plane's outline, so that a still output
+        # plane can stay in the saved background and still seem to hide them.
+        self._outline = _convex(place.out.corners())
+        lo, hi = self._outline.min(axis=0) - 4, self._outline.max(axis=0) + 4
+        self._out_box = (lo, hi)
 
     def _build_numerical(self) -> None:
         theme, place, scene = self.theme, self._place, self.scene
-        shade = _rgba(theme, "shade", theme.shade_alpha)
-        grid = _rgba(theme, "grid")
         text = _rgba(theme, "text")
         plane, roles = place.inp, scene.roles
-        # Padding cells: a plain face with a dashed border each, as in the reference.
+        zoom = place.cell / _NUM_CELL  # fonts shrink with the cells of big grids
         pad = np.argwhere(roles != Role.INPUT)
-        if len(pad):
-            self._add(
-                PolyCollection(
-                    plane.cells(pad),
-                    facecolors=[_rgba(theme, "padding")],
-                    edgecolors=[grid],
-                    linewidths=_LINE,
-                    linestyles=[_DASH],
-                    zorder=1,
-                )
-            )
-        real = np.argwhere(roles == Role.INPUT)
-        self._add(
-            PolyCollection(
-                plane.cells(real),
-                facecolors=[_rgba(theme, "input")],
-                edgecolors=[grid],
-                linewidths=_LINE,
-                zorder=2,
-            )
-        )
+        if len(pad):  # each padding cell has its own dashed border, as in the reference
+            self._cells(plane, pad, "padding", 1, linestyles=[_DASH])
+        self._cells(plane, np.argwhere(roles == Role.INPUT), "input", 2)
+        ho, wo = scene.output_shape
+        self._cells(place.out, np.argwhere(np.ones((ho, wo), dtype=bool)), "output", 2)
+        assert scene.input_values is not None and scene.output_values is not None
+        for grid, values, fmt, size in (
+            (plane, scene.input_values, _fmt_input, 17 * zoom),
+            (place.out, scene.output_values, _fmt_output, 11 * zoom),
+        ):
+            for (r, c), value in np.ndenumerate(values):
+                x, y = grid.center(r, c)
+                self._add(self._text(x, y, fmt(value), size, text, zorder=4))
         # The shades go over the numbers (which stay legible) so that only they move.
-        self._taps = self._add(
-            PolyCollection([], facecolors=[shade], edgecolors="none", linewidths=0, zorder=5),
-            moving=True,
-        )
-        values = scene.input_values
-        assert values is not None and scene.output_values is not None
-        for (r, c), value in np.ndenumerate(values):
-            x, y = plane.center(r, c)
-            self._add(
-                Text(
-                    x,
-                    y,
-                    _fmt_input(value),
-                    ha="center",
-                    va="center",
-                    color=text,
-                    fontproperties=_FONT,
-                    fontsize=17,
-                    zorder=4,
-                )
-            )
+        self._taps = self._current = self._shades(5)
         n_taps = scene.spec.kernel_size[0] * scene.spec.kernel_size[1]
         self._weights = [
-            self._add(
-                Text(
-                    0,
-                    0,
-                    "",
-                    ha="center",
-                    va="center",
-                    color=text,
-                    fontproperties=_FONT,
-                    fontsize=10,
-                    zorder=6,
-                ),
-                moving=True,
-            )
+            self._add(self._text(0, 0, "", 10 * zoom, text, zorder=6), moving=True)
             for _ in range(n_taps if scene.kernel_weights is not None else 0)
         ]
-        ho, wo = scene.output_shape
-        out_cells = np.argwhere(np.ones((ho, wo), dtype=bool))
-        self._add(
-            PolyCollection(
-                place.out.cells(out_cells),
-                facecolors=[_rgba(theme, "output")],
-                edgecolors=[grid],
-                linewidths=_LINE,
-                zorder=2,
-            )
-        )
-        self._current = self._add(
-            Polygon(np.zeros((4, 2)), closed=True, facecolor=shade, edgecolor="none", zorder=5),
-            moving=True,
-        )
-        for (r, c), value in np.ndenumerate(scene.output_values):
-            x, y = place.out.center(r, c)
-            self._add(
-                Text(
-                    x,
-                    y,
-                    _fmt_output(value),
-                    ha="center",
-                    va="center",
-                    color=text,
-                    fontproperties=_FONT,
-                    fontsize=11,
-                    zorder=4,
-                )
-            )
+
+    @staticmethod
+    def _text(x: float, y: float, s: str, size: float, colour: tuple, zorder: float) -> Text:
+        return Text(x, y, s, ha="center", va="center", color=colour, fontproperties=_FONT,
+                    fontsize=size, zorder=zorder)  # fmt: skip
 
     # -- drawing ---------------------------------------------------------------------------------
 
-    def _update(self, state: FrameState) -> None:
+    def _update(self, state: FrameState) -> bool:
+        """Move the moving artists to ``state``; True when the footprint may overlap the output
+        plane on screen (so the plane must be drawn again over it)."""
         place, scene = self._place, self.scene
-        self._taps.set_verts(place.inp.cells(state.taps))
-        self._current.set_xy(place.out.cell(*state.out))
+        taps = place.inp.cells(state.taps)
+        current = place.out.cell(*state.out)[None]
         if scene.view == "numerical":
+            self._taps.set_path(_quads(np.concatenate([taps, current])))
             if state.tap_weights is not None:
-                size = _NUM_CELL
                 for label, (r, c), w in zip(self._weights, state.taps, state.tap_weights):
                     x, y = place.inp.cell(r, c)[0]
-                    label.set_position((x + 0.8 * size, y + 0.2 * size))
+                    label.set_position((x + 0.8 * place.cell, y + 0.2 * place.cell))
                     label.set_text(_fmt_input(w))
-            return
+            return False
+        self._taps.set_path(_quads(taps))
+        self._current.set_path(_quads(current))
         r0, c0, r1, c1 = state.box
-        self._box_grid.set_segments(place.inp.grid_lines(r0, c0, r1, c1))
+        self._box_grid.set_path(_segments(place.inp.grid_lines(r0, c0, r1, c1)))
         below = place.inp.box(r0, c0, r1, c1)
         above = place.out.box(state.out[0], state.out[1], state.out[0] + 1, state.out[1] + 1)
-        self._rays.set_segments([np.array([a, b]) for a, b in zip(below, above)])
+        rays = [ray for a, b in zip(below, above) if (ray := _clip_outside(a, b, self._outline))]
+        self._rays.set_path(_segments(rays))
+        lo, hi = self._out_box
+        return bool(np.all(below.max(axis=0) >= lo) and np.all(below.min(axis=0) <= hi))
 
     def _draw(self, state: FrameState) -> np.ndarray:
-        self._update(state)
+        overlap = self._update(state)
         canvas = self._canvas
         if not self.fast:
             canvas.draw()
+            return self._snap(np.asarray(canvas.buffer_rgba()))
+        # Where the footprint may pass under the output plane, start from a background
+        # without the plane and draw the plane again above the footprint.
+        rgba, still = self._still_picture(overlap)
+        buffer = np.asarray(canvas.buffer_rgba())
+        last_overlap, (top, bottom, left, right) = self._last
+        if last_overlap == overlap:  # only what the last frame drew needs undoing
+            buffer[top:bottom, left:right] = rgba[top:bottom, left:right]
         else:
-            if self._background is None:
-                canvas.draw()
-                self._background = canvas.copy_from_bbox(self._fig.bbox)
-            else:
-                canvas.restore_region(self._background)
-            for artist in self._moving:
-                self._ax.draw_artist(artist)
-        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+            buffer[...] = rgba
+        for artist in self._moving:
+            if artist is self._current and overlap:
+                self._fig.draw_artist(self._out_plane)
+            self._fig.draw_artist(artist)
+        # Only the moving artists' box differs from the still background, so only it is snapped.
+        dirty = top, bottom, left, right = self._dirty(overlap)
+        self._last = (overlap, dirty)
+        frame = still.copy()
+        frame[top:bottom, left:right] = self._snap(buffer[top:bottom, left:right])
+        return frame
+
+    def _still_picture(self, without_plane: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The still picture, with or without the output plane: (RGBA, snapped RGB), drawn
+        the first time it is needed."""
+        if without_plane not in self._background:
+            plane = getattr(self, "_out_plane", None)
+            if plane is not None:
+                plane.set_visible(not without_plane)
+            self._canvas.draw()
+            if plane is not None:
+                plane.set_visible(True)
+            rgba = np.asarray(self._canvas.buffer_rgba()).copy()
+            self._background[without_plane] = (rgba, np.ascontiguousarray(self._snap(rgba)))
+            self._last = (without_plane, (0, self._place.height, 0, self._place.width))
+        return self._background[without_plane]
+
+    def _dirty(self, overlap: bool) -> tuple[int, int, int, int]:
+        """Image rows and columns (top, bottom, left, right) the moving artists may touch."""
+        xy = [self._taps.get_path().vertices, self._current.get_path().vertices]
+        if self.scene.view != "numerical":
+            xy += [self._box_grid.get_path().vertices, self._rays.get_path().vertices]
+            if overlap:
+                xy.append(self._outline)
+        pts = np.concatenate(xy)
+        place = self._place
+        lo = np.floor(pts.min(axis=0)).astype(int) - (place.x0, place.y0) - 4
+        hi = np.ceil(pts.max(axis=0)).astype(int) - (place.x0, place.y0) + 4
+        left, right = max(lo[0], 0), min(hi[0], place.width)
+        top, bottom = max(place.height - hi[1], 0), min(place.height - lo[1], place.height)
+        return int(top), int(bottom), int(left), int(right)
+
+
+_EMPTY = Path(np.zeros((1, 2)), [Path.MOVETO])
+_QUAD_CODES = [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+
+
+def _quads(corners: np.ndarray) -> Path:
+    """One path of many quadrilaterals, (n, 4, 2) corners."""
+    if len(corners) == 0:
+        return _EMPTY
+    verts = np.concatenate([corners, corners[:, :1]], axis=1).reshape(-1, 2)
+    return Path(verts, _QUAD_CODES * len(corners))
+
+
+def _segments(segments: Sequence) -> Path:
+    """One path of many separate line segments."""
+    if len(segments) == 0:
+        return _EMPTY
+    verts = np.asarray(segments, dtype=float).reshape(-1, 2)
+    return Path(verts, [Path.MOVETO, Path.LINETO] * len(segments))
+
+
+def _palette(theme: Theme) -> np.ndarray:
+    """Every flat colour a figure of ``theme`` shows, and the shade over each of them."""
+    flat = [theme.rgb(r) for r in ("background", "padding", "input", "output", "grid")]
+    shaded = [composite(c, theme.rgb("shade"), theme.shade_alpha) for c in flat]
+    return blend_palette(flat + shaded + [theme.rgb("projection"), theme.rgb("text")])
+
+
+def _convex(corners: np.ndarray) -> np.ndarray:
+    """The corners in counter-clockwise order."""
+    x, y = corners[:, 0], corners[:, 1]
+    area = np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+    return corners if area > 0 else corners[::-1]
+
+
+def _clip_outside(a: np.ndarray, b: np.ndarray, polygon: np.ndarray) -> tuple | None:
+    """The part of segment a->b before it enters the convex (counter-clockwise) polygon that
+    contains b (Cyrus-Beck); None when a is already inside."""
+    d = b - a
+    edges = np.roll(polygon, -1, axis=0) - polygon
+    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)  # outward, counter-clockwise
+    num = np.einsum("ij,ij->i", normals, a - polygon)
+    den = normals @ d
+    if np.any((den == 0) & (num > 0)):
+        return (a, b)  # parallel to an edge and outside it: never enters
+    entering = den < 0
+    t_enter = float(np.max(-num[entering] / den[entering], initial=0.0))
+    if t_enter <= 0:
+        return None
+    return (a, a + min(t_enter, 1.0) * d)
 
 
 _LABEL_HEIGHT = 34

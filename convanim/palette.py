@@ -1,0 +1,110 @@
+"""A figure's palette: the theme's flat colours and a few antialiasing steps between them.
+
+matplotlib antialiases every oblique edge, which leaves thousands of slightly different colours
+in a frame; a GIF holds 256. Rather than let the encoder guess (and shift the flat colours),
+the renderer snaps every pixel to a palette it knows in advance: each flat colour exactly, and
+for each pair of flat colours a few evenly spaced blends, so edges stay smooth with a handful of
+coverage steps. The frames then use at most ``MAX_COLOURS`` colours, exactly what the GIF stores.
+numpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+
+MAX_COLOURS = 255  # one GIF palette entry stays free for the writer's "unchanged" index
+_UNKNOWN = 255
+
+
+def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
+    """``over`` at ``alpha`` on ``under``, rounded down as Agg's 8-bit blending does."""
+    a = round(alpha * 255)
+    r, g, b = (int((u * (255 - a) + o * a) // 255) for u, o in zip(under, over))
+    return (r, g, b)
+
+
+def blend_palette(flat: Sequence[Sequence[int]], steps: int = 3) -> np.ndarray:
+    """The flat colours (deduplicated, in order) then ``steps`` blends of every pair, fewer
+    steps if that would not fit in ``MAX_COLOURS``. Returns (n, 3) uint8."""
+    base: list[tuple[int, int, int]] = []
+    for colour in flat:
+        c = (int(colour[0]), int(colour[1]), int(colour[2]))
+        if c not in base:
+            base.append(c)
+    if len(base) > MAX_COLOURS:
+        raise ValueError(f"{len(base)} flat colours do not fit in a GIF palette")
+    while True:
+        colours = list(base)
+        for a, b in combinations(base, 2):
+            for k in range(1, steps + 1):
+                t = k / (steps + 1)
+                mix = tuple(round(x * (1 - t) + y * t) for x, y in zip(a, b))
+                if mix not in colours:
+                    colours.append(mix)  # type: ignore[arg-type]
+        if len(colours) <= MAX_COLOURS or steps == 0:
+            return np.array(colours[:MAX_COLOURS], dtype=np.uint8)
+        steps -= 1
+
+
+class Snapper:
+    """Maps frames onto a fixed palette, nearest colour per pixel, remembering every answer.
+
+    A 2**24-entry table (16 MiB) caches the nearest palette index of each colour met, so a
+    frame costs a few array passes however many frames came before.
+    """
+
+    def __init__(self, palette: np.ndarray) -> None:
+        if len(palette) > MAX_COLOURS:
+            raise ValueError("palette too large")
+        self.palette = palette
+        self._lut = np.full(1 << 24, _UNKNOWN, dtype=np.uint8)
+        self._lut[_key(palette)] = np.arange(len(palette), dtype=np.uint8)
+        self._pal = palette.astype(np.int32)
+        # Palette colours as RGBA words, so a frame is rebuilt with one gather.
+        rgba = np.concatenate([palette, np.full((len(palette), 1), 255, np.uint8)], axis=1)
+        self._words = np.ascontiguousarray(rgba).view(np.uint32).ravel()
+
+    def indices(self, frame: np.ndarray) -> np.ndarray:
+        """(H, W) palette indices of an (H, W, 3 or 4) uint8 frame (alpha is ignored)."""
+        key = _key(frame)
+        index = self._lut[key]
+        unknown = index == _UNKNOWN
+        if unknown.any():
+            keys = np.unique(key[unknown])
+            rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=1)
+            dist = ((rgb[:, None, :].astype(np.int32) - self._pal[None]) ** 2).sum(axis=2)
+            self._lut[keys] = dist.argmin(axis=1).astype(np.uint8)
+            index = self._lut[key]
+        return index
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        """The frame, (H, W, 3), with every pixel replaced by its nearest palette colour."""
+        words = self._words[self.indices(frame)]
+        return words.view(np.uint8).reshape(*words.shape, 4)[..., :3]
+
+
+_SNAPPERS: dict[bytes, Snapper] = {}
+
+
+def snapper(palette: np.ndarray) -> Snapper:
+    """A shared Snapper per palette: its table is 16 MiB and learns with every frame."""
+    key = palette.tobytes()
+    if key not in _SNAPPERS:
+        _SNAPPERS.clear()  # one palette at a time is the common case; keep memory bounded
+        _SNAPPERS[key] = Snapper(palette)
+    return _SNAPPERS[key]
+
+
+def _key(pixels: np.ndarray) -> np.ndarray:
+    """R + G << 8 + B << 16 of every pixel: the bytes of an RGBA word without its alpha."""
+    pixels = np.asarray(pixels)
+    if pixels.shape[-1] == 4 and pixels.strides[-1] == 1 and pixels.strides[-2] == 4:
+        return pixels.view("<u4")[..., 0] & 0xFFFFFF
+    return (
+        pixels[..., 0].astype(np.uint32)
+        | (pixels[..., 1].astype(np.uint32) << 8)
+        | (pixels[..., 2].astype(np.uint32) << 16)
+    )
