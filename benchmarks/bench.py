@@ -69,7 +69,8 @@ def child_peak_rss_mb(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of a command, measured in a fresh interpreter."""
     code = (
         "import resource, subprocess, sys, time;"
-        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
+        "t = time.perf_counter();"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
         "w = time.perf_counter() - t;"
         "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
@@ -88,13 +89,20 @@ def main() -> None:
     frames = sum(Animation(resolve(n)).n_frames for n in GALLERY)
     sizes = {p.stem: p.stat().st_size for p in (tmp / "g").glob("*.gif")}
     total = sum(sizes.values())
-    same = all((tmp / "g" / f"{n}.gif").read_bytes() == (tmp / "g1" / f"{n}.gif").read_bytes()
-               for n in GALLERY)  # fmt: skip
+    same = all(
+        (tmp / "g" / f"{n}.gif").read_bytes() == (tmp / "g1" / f"{n}.gif").read_bytes()
+        for n in GALLERY
+    )
     print("gallery (19 reference figures, convanim gallery, all cores)")
-    print(f"  wall {wall:.2f} s (1 process: {wall1:.2f} s), {frames} frames,"
-          f" {total / 1e6:.2f} MB ({total / REFERENCE_BYTES:.2f}x the reference's 4.1 MB)")  # fmt: skip
-    print(f"  {REFERENCE_SECONDS / wall:.0f}x faster than the reference's {REFERENCE_SECONDS:.0f} s;"
-          f" parallel output identical to --jobs 1: {same}")  # fmt: skip
+    print(
+        f"  wall {wall:.2f} s (1 process: {wall1:.2f} s), {frames} frames,"
+        f" {total / 1e6:.2f} MB ({total / REFERENCE_BYTES:.2f}x the reference's 4.1 MB)"
+    )
+    speedup = REFERENCE_SECONDS / wall
+    print(
+        f"  {speedup:.0f}x faster than the reference's {REFERENCE_SECONDS:.0f} s;"
+        f" parallel output identical to --jobs 1: {same}"
+    )
     for name, (rw, rh) in REFERENCE_SIZES.items():
         w, h = Animation(resolve(name)).size
         print(f"  {name}: {w}x{h} px (reference {rw}x{rh}: {w / rw:.2f}x, {h / rh:.2f}x)")
@@ -111,10 +119,14 @@ def main() -> None:
     t_scratch = best(lambda: [FigureRenderer(figure, fast=False).frame(i) for i in range(n)], 1) / n
     print(f"\nper frame ({name}, {fast.size[0]}x{fast.size[1]} px, {n} frames)")
     print(f"  fast path (background once, moving artists blitted): {t_fast * 1e3:.2f} ms")
-    print(f"  full redraw, artists reused (canvas.draw): {t_reuse * 1e3:.2f} ms"
-          f" ({t_reuse / t_fast:.1f}x the fast path)")  # fmt: skip
-    print(f"  full redraw from scratch (new figure per frame): {t_scratch * 1e3:.2f} ms"
-          f" ({t_scratch / t_fast:.1f}x the fast path)")  # fmt: skip
+    print(
+        f"  full redraw, artists reused (canvas.draw): {t_reuse * 1e3:.2f} ms"
+        f" ({t_reuse / t_fast:.1f}x the fast path)"
+    )
+    print(
+        f"  full redraw from scratch (new figure per frame): {t_scratch * 1e3:.2f} ms"
+        f" ({t_scratch / t_fast:.1f}x the fast path)"
+    )
 
     made = list(fast.frames())
     palette = np.unique(np.concatenate([f.reshape(-1, 3) for f in made]), axis=0)
@@ -130,8 +142,15 @@ def main() -> None:
 
     def pillow_floor() -> None:
         buf = io.BytesIO()
-        indexed[0].save(buf, "GIF", save_all=True, append_images=indexed[1:], duration=1000,
-                        loop=0, optimize=False)  # fmt: skip
+        indexed[0].save(
+            buf,
+            "GIF",
+            save_all=True,
+            append_images=indexed[1:],
+            duration=1000,
+            loop=0,
+            optimize=False,
+        )
 
     t_floor = best(pillow_floor) / n
     from convanim.writers import WriteOptions, get_writer
@@ -144,9 +163,11 @@ def main() -> None:
         f"{t_floor * 1e3:.2f} ms"
     )
     print(f"  encode only, convanim's GIF writer on the same frames: {t_writer * 1e3:.2f} ms")
-    print(f"  whole pipeline (render + write): {t_pipeline * 1e3:.2f} ms"
-          f" = {t_pipeline / t_floor:.2f}x the Pillow encode floor,"
-          f" {t_pipeline / t_writer:.2f}x convanim's own encode")  # fmt: skip
+    print(
+        f"  whole pipeline (render + write): {t_pipeline * 1e3:.2f} ms"
+        f" = {t_pipeline / t_floor:.2f}x the Pillow encode floor,"
+        f" {t_pipeline / t_writer:.2f}x convanim's own encode"
+    )
     colours = len(palette)
     print(f"  colours in the whole animation: {colours} (GIF palette is exact when <= 255)")
 
