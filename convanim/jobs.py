@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convanim.budget import DEFAULT_MAX_FRAMES
 from convanim.errors import ConvanimError
 from convanim.spec import CompareSpec, FigureSpec
 
@@ -25,6 +26,8 @@ class Job:
     path: Path
     format: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    theme: str = "classic"  # a built-in theme's name or a theme file
+    max_frames: int = DEFAULT_MAX_FRAMES  # checked before the figure is drawn
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,11 @@ class Outcome:
 def run_job(job: Job) -> Outcome:
     """Render and write one job; an error becomes the outcome's one-line reason."""
     from convanim.animation import Animation
+    from convanim.themes import load_theme
 
     try:
-        result = Animation(job.target).save(job.path, job.format, **job.options)
+        animation = Animation(job.target, load_theme(job.theme), max_frames=job.max_frames)
+        result = animation.save(job.path, job.format, **job.options)
     except ConvanimError as exc:
         return Outcome(job.name, job.path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in one figure must not stop the others
