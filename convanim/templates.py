@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from convanim.errors import SpecError, TemplateError
-from convanim.spec import CompareSpec, FigureSpec, parse_spec_string
+from convanim.spec import FIGURE_KEYS, CompareSpec, FigureSpec, SequenceSpec, parse_spec_string
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-Resolved = FigureSpec | CompareSpec
+Resolved = FigureSpec | CompareSpec | SequenceSpec
 
 
 def template_dirs() -> list[Path]:
@@ -39,8 +39,20 @@ def _index() -> dict[str, Path]:
     for folder in reversed(template_dirs()):  # earlier folders win
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
-                found[path.stem] = path
+                if not _is_manifest(path):
+                    found[path.stem] = path
     return dict(sorted(found.items()))
+
+
+def _is_manifest(path: Path) -> bool:
+    """A batch manifest (a ``figures`` array, see convanim.manifest) may sit beside templates;
+    it is not a figure. An unreadable file stays in the index, so its error is still shown."""
+    try:
+        raw = path.read_bytes()
+        # Parsing only files that mention the key keeps the index as cheap as a glob.
+        return b"figures" in raw and "figures" in tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
 
 
 def template_names() -> list[str]:
@@ -54,6 +66,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; a stray Latin-1 byte is not a bug here
+        raise TemplateError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -83,8 +97,10 @@ def describe_templates() -> list[tuple[str, str]]:
 def figure_from_mapping(
     mapping: Mapping[str, Any], name: str, _seen: tuple[str, ...] = ()
 ) -> Resolved:
-    """Build a figure or a comparison from a template-like mapping."""
+    """Build a figure, a comparison or a sequence from a template-like mapping."""
     data = dict(mapping)
+    if "sequence" in data:
+        return _sequence_from_mapping(data, name, _seen)
     if "compare" in data:
         refs = data.pop("compare")
         labels = data.pop("labels", None)
@@ -99,14 +115,52 @@ def figure_from_mapping(
         members = []
         for ref in refs:
             member = resolve(ref, _seen=(*_seen, name))
-            if isinstance(member, CompareSpec):
-                raise SpecError("compare", f"{ref!r} is itself a comparison; compare figures only")
+            if not isinstance(member, FigureSpec):
+                kind = "comparison" if isinstance(member, CompareSpec) else "sequence"
+                raise SpecError("compare", f"{ref!r} is a {kind}; compare single figures only")
             members.append(member)
         if labels is None:
             labels = [m.name for m in members]
         return CompareSpec(tuple(members), tuple(labels), name=name, description=str(description))
     data.setdefault("name", name)
     return FigureSpec.from_mapping(data)
+
+
+# Figure keys a sequence may set for all its stages (e.g. a CLI's --view or --frame-order).
+_STAGE_KEYS = tuple(k for k in FIGURE_KEYS if k not in ("name", "description"))
+
+
+def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ...]) -> SequenceSpec:
+    """``sequence = [tables or template refs]``: layers one after another. Figure keys beside
+    the list (view, frame_order, schematic, seed) apply to every stage."""
+    stages_raw = data.pop("sequence")
+    description = data.pop("description", "")
+    name = str(data.pop("name", name))
+    shared: dict[str, Any] = {}
+    for key in list(data):
+        norm = key.strip().lower().replace("-", "_") if isinstance(key, str) else key
+        if norm not in _STAGE_KEYS:
+            known = ", ".join(("sequence", "description", "name", *_STAGE_KEYS))
+            raise SpecError(str(key), f"not allowed in a sequence; known: {known}")
+        shared[norm] = data.pop(key)
+    if not isinstance(stages_raw, list) or not stages_raw:
+        raise SpecError("sequence", "must be a list of tables (layers) or template names")
+    stages: list[FigureSpec] = []
+    for number, item in enumerate(stages_raw, 1):
+        if isinstance(item, str):
+            stage = resolve(item, shared or None, _seen=(*_seen, name))
+        elif isinstance(item, Mapping):
+            stage = FigureSpec.from_mapping({"name": f"{name}_stage{number}", **item, **shared})
+        else:
+            raise SpecError("sequence", f"stage {number} must be a table or a template name")
+        if not isinstance(stage, FigureSpec):
+            raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
+        stages.append(stage)
+    sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
+    from convanim.channels import check_sequence  # numpy only, loaded when a sequence is read
+
+    check_sequence(sequence)
+    return sequence
 
 
 def resolve(
