@@ -1,24 +1,47 @@
-"""Colour and line tables, as data. ``classic`` is the reference's Solarized palette.
+"""Colour and line tables, as data: the built-in themes and user theme files.
 
-A theme says what colour each role has; the renderer decides where things go.
+A theme says what colour each role has; the renderer decides where things go. This module owns
+the built-in themes (``classic``, the reference's Solarized palette; ``dark``; ``colorblind``;
+``mono``), the rule that a theme is valid (every role a ``#RRGGBB`` colour, ``shade_alpha`` in
+(0, 1]) and ``load_theme``, which reads a built-in name or a TOML theme file. Theme files are
+parsed as TOML only: nothing in them runs.
+
+The shade is drawn at ``shade_alpha`` over whatever it covers (cells, padding, the output
+plane), so a theme's visible colours are its flat roles plus the shade composited over each;
+``tests/test_themes.py`` checks that the ones a reader must tell apart stay apart, also under
+simulated colour-vision deficiencies for ``colorblind``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from convanim.errors import SpecError, TemplateError
+from convanim.templates import read_toml  # the TOML reader that reports line and column
 
 RGB = tuple[int, int, int]
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_EXAMPLE = "'#268BD2'"
 
 
 def hex_to_rgb(value: str) -> RGB:
     text = value.strip().lstrip("#")
     if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
-        raise ValueError(f"{value!r} is not a colour such as '#268BD2'")
+        raise ValueError(f"{value!r} is not a colour such as {_EXAMPLE}")
     return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
 
 
 @dataclass(frozen=True)
 class Theme:
+    """Every role's colour; built or loaded, a theme is checked on creation (``SpecError``
+    naming the role)."""
+
     name: str
     background: str  # figure background
     input: str  # real input cells
@@ -30,9 +53,27 @@ class Theme:
     projection: str  # the four lines joining footprint and output cell
     text: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SpecError("name", f"{self.name!r} is not allowed; must be a non-empty string")
+        for role in COLOUR_ROLES:
+            value = getattr(self, role)
+            if not isinstance(value, str) or not _COLOUR.fullmatch(value):
+                raise SpecError(role, f"{value!r} is not a colour such as {_EXAMPLE}")
+        alpha = self.shade_alpha
+        # bool is an int to Python, but `shade_alpha = true` in a file is a mistake.
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+            raise SpecError(
+                "shade_alpha", f"{alpha!r} is not allowed; must be a number in (0, 1], e.g. 0.4"
+            )
+        object.__setattr__(self, "shade_alpha", float(alpha))
+
     def rgb(self, role: str) -> RGB:
         return hex_to_rgb(getattr(self, role))
 
+
+COLOUR_ROLES = tuple(f.name for f in fields(Theme) if f.name not in ("name", "shade_alpha"))
+ROLES = (*COLOUR_ROLES, "shade_alpha")  # what a theme file may set besides name and base
 
 CLASSIC = Theme(
     name="classic",
@@ -47,4 +88,106 @@ CLASSIC = Theme(
     text="#000000",
 )
 
-THEMES = {t.name: t for t in (CLASSIC,)}
+# For dark slides: Solarized base03 behind everything, as the reference's white is. The cells
+# are darker than Solarized's blue and cyan so that white numbers keep a contrast above 3:1
+# even under the shade; the shade is light (base3) and lightens what it covers, which on a dark
+# page reads as a highlight. Padding is the background, as in the reference.
+DARK = Theme(
+    name="dark",
+    background="#002B36",
+    input="#1F6FA8",
+    output="#1A7A73",
+    shade="#FDF6E3",
+    shade_alpha=0.3,
+    grid="#93A1A1",
+    padding="#002B36",
+    projection="#FFFFFF",
+    text="#FFFFFF",
+)
+
+# Okabe & Ito's palette: sky blue input, orange output; a blue/orange pair stays apart under
+# protanopia, deuteranopia and tritanopia. Sky blue rather than their darker blue #0072B2 keeps
+# black numbers legible on shaded input cells (and the minimum colour difference higher; the
+# test records the numbers). The shade is black, so it darkens every cell the same way.
+COLORBLIND = Theme(
+    name="colorblind",
+    background="#FFFFFF",
+    input="#56B4E9",
+    output="#E69F00",
+    shade="#000000",
+    shade_alpha=0.4,
+    grid="#000000",
+    padding="#FFFFFF",
+    projection="#000000",
+    text="#000000",
+)
+
+# For print: greys only, told apart by lightness. Input darker than output, and a light shade
+# (black at 0.28), place padding, shaded padding, input and shaded input at L* 100, 75, 59, 43
+# and output, shaded output at 82, 61: at least ~16 apart on each plane, and black numbers keep
+# a contrast above 3.5:1 on every cell.
+MONO = Theme(
+    name="mono",
+    background="#FFFFFF",
+    input="#8E8E8E",
+    output="#CCCCCC",
+    shade="#000000",
+    shade_alpha=0.28,
+    grid="#000000",
+    padding="#FFFFFF",
+    projection="#000000",
+    text="#000000",
+)
+
+THEMES = {t.name: t for t in (CLASSIC, DARK, COLORBLIND, MONO)}
+
+_FILE_KEYS = ("name", "base", *ROLES)
+
+
+def load_theme(name_or_path: str | os.PathLike[str] | Theme) -> Theme:
+    """A built-in theme by name, or a TOML theme file by path.
+
+    A theme file holds ``name`` (default: the file's stem), ``base`` (a built-in name, default
+    ``classic``) and any of the roles, colours as ``"#RRGGBB"``; the roles it leaves out are the
+    base's. A mistake raises ``SpecError`` naming the key; a missing or malformed file raises
+    ``TemplateError`` naming the file.
+    """
+    if isinstance(name_or_path, Theme):
+        return name_or_path
+    if isinstance(name_or_path, str) and name_or_path in THEMES:
+        return THEMES[name_or_path]
+    if isinstance(name_or_path, os.PathLike) or _looks_like_path(name_or_path):
+        return _load_file(Path(name_or_path))
+    raise SpecError("theme", _unknown(name_or_path, " or a .toml theme file"))
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.lower().endswith(".toml") or "/" in text or os.sep in text
+
+
+def _unknown(value: Any, alternative: str = "") -> str:
+    close = difflib.get_close_matches(str(value), list(THEMES), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{value!r} is not one of {', '.join(THEMES)}{alternative}{hint}"
+
+
+def _load_file(path: Path) -> Theme:
+    try:
+        data = read_toml(path)
+    except UnicodeDecodeError as exc:  # read_toml reports syntax, not encoding
+        raise TemplateError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start})") from None
+    where = f" (theme file {path})"
+    for key in data:
+        if key not in _FILE_KEYS:
+            raise SpecError(key, f"unknown key; known keys: {', '.join(_FILE_KEYS)}{where}")
+    base_name = data.get("base", "classic")
+    if not isinstance(base_name, str) or base_name not in THEMES:
+        raise SpecError("base", _unknown(base_name) + where)
+    base = THEMES[base_name]
+    values: dict[str, Any] = {f.name: getattr(base, f.name) for f in fields(Theme)}
+    values["name"] = path.stem
+    values.update((k, v) for k, v in data.items() if k != "base")
+    try:
+        return Theme(**values)
+    except SpecError as exc:
+        raise SpecError(exc.field, str(exc).removeprefix(f"{exc.field}: ") + where) from None
