@@ -1,45 +1,93 @@
-"""An animation ready to be shown or saved: a figure or comparison, a theme, a frame stream.
+"""An animation ready to be shown or saved: a figure, comparison or sequence, how it looks, and
+its frame stream.
 
 This is where the renderer meets the writers; the CLI, batch mode and notebooks all go
 through ``Animation``. matplotlib and numpy load only when frames are first needed.
+
+Every request is bounded (``convanim.budget``): before a renderer is built the frame count is
+worked out from the geometry alone, and before anything is written the exact frame count and
+frame size are checked against ``max_frames`` and ``max_pixels``.
 """
 
 from __future__ import annotations
 
+import base64
+import tempfile
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convanim.spec import CompareSpec, FigureSpec
-from convanim.themes import CLASSIC, Theme
+from convanim.budget import (
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_PIXELS,
+    check_budget,
+    check_max_frames,
+    check_target,
+    frames_of,
+)
+from convanim.spec import CompareSpec, FigureSpec, Look, SequenceSpec
+from convanim.themes import Theme
 
 if TYPE_CHECKING:
     import numpy as np
 
     from convanim.writers import WriteResult
 
+Target = FigureSpec | CompareSpec | SequenceSpec
+
 
 class Animation:
-    """Frames of a figure (or a comparison) and a way to save them."""
+    """Frames of a figure (or a comparison, or a sequence) and ways to save or show them.
 
-    def __init__(self, target: FigureSpec | CompareSpec, theme: Theme = CLASSIC) -> None:
+    ``look`` sets theme, size, labels and background; ``theme`` (a ``Theme``) overrides the
+    look's theme name; ``reverse`` plays the frames forward then back (ping-pong).
+    ``max_frames`` and ``max_pixels`` (per frame) bound what may be drawn; more raises
+    ``BudgetError`` before any frame is drawn.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        theme: Theme | None = None,
+        look: Look | None = None,
+        reverse: bool = False,
+        max_frames: int = DEFAULT_MAX_FRAMES,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
         self.target = target
+        self.max_frames = check_max_frames(max_frames)
+        self.max_pixels = max_pixels
+        self.look = look or Look()
+        if theme is None:
+            from convanim.themes import load_theme
+
+            theme = load_theme(self.look.theme)
         self.theme = theme
+        self.reverse = reverse
 
     @property
     def name(self) -> str:
         return self.target.name
 
     @cached_property
-    def _renderer(self):  # noqa: ANN202 - FigureRenderer | CompareRenderer, imported lazily
-        from convanim.render import renderer_for
+    def _renderer(self):  # noqa: ANN202 - a renderer of convanim.render(_volume), imported lazily
+        return self._new_renderer()
 
-        return renderer_for(self.target, self.theme)
+    def _new_renderer(self):  # noqa: ANN202
+        # The geometry-only count first: building the scene of a huge spec is itself costly.
+        check_target(self.target, self.max_frames, self.reverse)
+        return _renderer_for(self.target, self.theme, self.look)
+
+    def check_budget(self) -> None:
+        """Raise ``BudgetError`` if the frames or the frame size exceed the budgets; builds the
+        renderer (the scene and an empty matplotlib figure) but draws no frame."""
+        check_budget(self.n_frames, self.size, self.max_frames, self.max_pixels)
 
     @property
     def n_frames(self) -> int:
-        return self._renderer.n_frames
+        n = self._renderer.n_frames
+        return n + max(n - 2, 0) if self.reverse else n
 
     @property
     def size(self) -> tuple[int, int]:
@@ -47,18 +95,69 @@ class Animation:
         return self._renderer.size
 
     def frames(self) -> Iterator[np.ndarray]:
-        """The frames as (H, W, 3) uint8 arrays, one per output cell, streamed."""
+        """The frames as (H, W, 3) uint8 arrays (RGBA when transparent), streamed."""
+        self.check_budget()
         # A fresh renderer per pass, so that two passes never share drawing state.
-        from convanim.render import renderer_for
-
-        return renderer_for(self.target, self.theme).frames()
+        renderer = self._new_renderer()
+        yield from renderer.frames()
+        if self.reverse:  # back again, without repeating the two ends
+            for index in range(renderer.n_frames - 2, 0, -1):
+                yield renderer.frame(index)
 
     def save(self, path: str | Path, format: str | None = None, **options: Any) -> WriteResult:
         """Write the animation; the writer is chosen by ``format`` or the path's suffix.
 
-        ``options`` are ``WriteOptions`` fields (delay, loop, ...).
+        ``options`` are ``WriteOptions`` fields (delay, loop, hold_first, hold_last, ...).
         """
         from convanim.writers import WriteOptions, writer_for
 
+        options.setdefault("transparent", self.look.transparent)
+        write_options = WriteOptions(**options)
         writer = writer_for(path, format)
-        return writer.write(Path(path), self.frames(), WriteOptions(**options))
+        self.check_budget()  # before the writer creates anything
+        return writer.write(Path(path), self.frames(), write_options)
+
+    def storyboard(
+        self, path: str | Path, every: int = 1, columns: int | None = None, dpi: float = 144
+    ) -> Path:
+        """All frames (or every n-th) tiled in one PNG, PDF or SVG, numbered."""
+        from convanim.storyboard import save_storyboard
+
+        if isinstance(self.target, SequenceSpec):
+            from convanim.errors import SpecError
+
+            raise SpecError("storyboard", "is not available for sequences yet; render a GIF")
+        if isinstance(every, int) and every >= 1:  # save_storyboard reports a bad ``every``
+            # A storyboard draws one tile per chosen frame, and always the last one.
+            n = frames_of(self.target)
+            tiles = -(-n // every) + (1 if (n - 1) % every else 0)
+            what = f"{n} frames taken every {every} would be "
+            check_budget(tiles, None, self.max_frames, what=what)
+        written, _ = save_storyboard(
+            self.target, path, self.theme, self.look, every=every, columns=columns, dpi=dpi
+        )
+        return written
+
+    def _repr_html_(self) -> str:
+        """Shown inline by Jupyter: the GIF, embedded."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{self.name}.gif"
+            self.save(path)
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+        width = self.size[0]
+        return f'<img src="data:image/gif;base64,{data}" width="{width}" alt="{self.name}"/>'
+
+
+def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202
+    """Sequences and figures with channels (or the volume view) go to the channel renderer."""
+    from convanim.channels import wants_channel_view
+
+    if isinstance(target, SequenceSpec) or (
+        isinstance(target, FigureSpec) and wants_channel_view(target)
+    ):
+        from convanim.render_volume import renderer_for as volume_renderer_for
+
+        return volume_renderer_for(target, theme)
+    from convanim.render import renderer_for
+
+    return renderer_for(target, theme, look=look)

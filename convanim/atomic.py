@@ -5,6 +5,14 @@ sibling of the destination (same directory, so the final ``os.replace`` is a ren
 filesystem), flush and fsync it, then rename it into place. On any exception, including
 ``KeyboardInterrupt``, the temporary is removed and an older destination is left untouched.
 
+A killed process (SIGKILL, a power cut) cannot remove its temporary, so every write first
+removes the stale temporaries of its destination. "Stale" is decided by a lock, not by age or
+name: a writer holds an exclusive ``flock`` on its temporary for as long as it lives, and the
+kernel drops that lock when the process dies, so a temporary that can be locked belongs to no
+one. Two processes writing the same destination at once therefore never delete each other's
+work; the later rename wins and the file is always one whole version. (Where ``fcntl`` does not
+exist, only temporaries older than a day are removed.)
+
 User errors about the destination (missing directory, read-only directory, a folder where a
 file should go, a full disk) become one-line :class:`~convanim.errors.OutputError` messages.
 Only the standard library is imported here, so the command line can use it cheaply.
@@ -18,11 +26,17 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from convanim.errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "atomic_dir",
@@ -30,6 +44,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_output_dir",
+    "remove_stale_temporaries",
+    "temporary_pattern",
 ]
 
 # OS errors that mean "the destination cannot take this", not "convanim has a bug".
@@ -39,6 +55,9 @@ _USER_ERRNOS = frozenset(
 
 # Keeps temporary names well under NAME_MAX (255) even for long destination names.
 _MAX_PREFIX_NAME = 80
+
+# Without locks, a temporary this old is surely abandoned (no figure takes a day to write).
+_STALE_AGE = 24 * 3600
 
 _umask_lock = threading.Lock()
 _umask_cache: list[int] = []
@@ -73,7 +92,8 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     if dest.is_dir():
         raise OutputError(f"output path is a directory, expected a file: {dest}")
     directory = check_output_dir(dest)
-    tmp = _make_temp(directory, dest.name, make_dir=False)
+    remove_stale_temporaries(directory, dest.name)
+    tmp, lock = _make_temp(directory, dest.name, make_dir=False)
     try:
         try:
             yield tmp
@@ -88,6 +108,8 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    finally:
+        _unlock(lock)
 
 
 @contextmanager
@@ -107,8 +129,11 @@ def atomic_dir(
     allowed = may_replace or _is_empty_dir
     _check_replaceable_dir(dest, allowed)
     directory = check_output_dir(dest)
-    tmp = _make_temp(directory, dest.name, make_dir=True)
+    if remove_stale_temporaries(directory, dest.name):
+        _check_replaceable_dir(dest, allowed)  # a restored ``.old`` folder is checked too
+    tmp, lock = _make_temp(directory, dest.name, make_dir=True)
     old: Path | None = None
+    old_lock: int | None = None
     try:
         try:
             yield tmp
@@ -119,7 +144,10 @@ def atomic_dir(
             # Re-checked: the folder may have appeared while frames were being drawn.
             _check_replaceable_dir(dest, allowed)
             if dest.exists():
-                old = _make_temp(directory, dest.name, make_dir=False, suffix=".old")
+                old, _ = _make_temp(directory, dest.name, make_dir=False, suffix=".old")
+                # Locked before the move (the lock follows the folder), so that no cleaner
+                # takes the old folder for abandoned while it is still needed.
+                old_lock = _lock_open(dest, blocking=True)
                 os.replace(dest, old)
             os.rename(tmp, dest)
         except OSError as exc:
@@ -132,9 +160,13 @@ def atomic_dir(
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        _unlock(old_lock)
         raise
+    finally:
+        _unlock(lock)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    _unlock(old_lock)
     _fsync_dir(directory)
 
 
@@ -154,21 +186,119 @@ def atomic_write_text(dest: str | os.PathLike[str], text: str, encoding: str = "
 # helpers
 
 
-def _make_temp(directory: Path, name: str, *, make_dir: bool, suffix: str = ".tmp") -> Path:
-    """Create a uniquely named hidden temporary next to the destination."""
+def _make_temp(
+    directory: Path, name: str, *, make_dir: bool, suffix: str = ".tmp"
+) -> tuple[Path, int | None]:
+    """Create a uniquely named hidden temporary next to the destination, locked as ours.
+
+    Returns the path and the descriptor holding its lock (None for a ``.old`` name, which is
+    only a free slot, and where locks are not available); pass the descriptor to ``_unlock``.
+    """
     prefix = f".{name[:_MAX_PREFIX_NAME]}."
     try:
-        if make_dir:
-            return Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=directory))
-        fd, raw = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-        os.close(fd)
-        if suffix == ".old":
-            # Only the name was wanted (os.replace needs a free slot for a directory).
-            os.unlink(raw)
-        return Path(raw)
+        while True:
+            if make_dir:
+                path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=directory))
+            else:
+                fd, raw = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+                os.close(fd)
+                path = Path(raw)
+            if suffix == ".old":
+                # Only the name was wanted (os.replace needs a free slot for a directory).
+                os.unlink(path)
+                return path, None
+            lock = _lock_open(path, blocking=True)
+            if lock is None or _same_file(lock, path):
+                return path, lock
+            # A cleaner removed it between its creation and our lock (it looked abandoned):
+            # make another.
+            _unlock(lock)
     except OSError as exc:
         _raise_if_users(exc, directory / name)
         raise
+
+
+def temporary_pattern(name: str) -> re.Pattern[str]:
+    """The names of ``name``'s temporaries: ``.NAME.XXXXXXXX.tmp`` and ``.NAME.XXXXXXXX.old``."""
+    return re.compile(rf"\.{re.escape(name[:_MAX_PREFIX_NAME])}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
+
+
+def remove_stale_temporaries(directory: str | os.PathLike[str], name: str) -> list[Path]:
+    """Remove the temporaries of ``directory/name`` that no living process is writing.
+
+    A ``.old`` folder whose destination is missing (a kill between moving the old output aside
+    and renaming the new one in) is put back instead. Returns what was removed or restored.
+    """
+    folder = Path(directory)
+    pattern = temporary_pattern(name)
+    done: list[Path] = []
+    try:
+        entries = [e for e in folder.iterdir() if pattern.fullmatch(e.name)]
+    except OSError:
+        return done
+    for entry in entries:
+        if fcntl is None:
+            try:
+                if time.time() - entry.lstat().st_mtime < _STALE_AGE:
+                    continue
+            except OSError:
+                continue
+            lock = None
+        else:
+            try:
+                lock = _lock_open(entry, blocking=False)
+            except OSError:
+                continue  # gone already, or not ours to open
+            if lock is None:
+                continue  # a living writer holds it
+        try:
+            dest = folder / name
+            if entry.name.endswith(".old") and entry.is_dir() and not dest.exists():
+                os.rename(entry, dest)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            done.append(entry)
+        except OSError:
+            pass  # a read-only folder: the write itself will report it
+        finally:
+            _unlock(lock)
+    return done
+
+
+def _lock_open(path: Path, *, blocking: bool) -> int | None:
+    """Open ``path`` (a file or a folder) and lock it exclusively; return the descriptor.
+
+    Non-blocking: None if another process holds the lock. Without fcntl: None always.
+    """
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _unlock(fd: int | None) -> None:
+    # Closing the descriptor releases the flock.
+    if fd is not None:
+        with suppress(OSError):
+            os.close(fd)
 
 
 def _check_replaceable_dir(dest: Path, allowed: Callable[[Path], bool]) -> None:

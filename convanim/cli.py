@@ -1,8 +1,9 @@
 """The command line: click commands that translate convanim's errors into one-line messages.
 
 Validation lives in the library; this module parses flags into the same mapping a TOML template
-holds, calls the library, and reports. Usage errors (a bad flag, spec or template) exit with 2,
-runtime errors (a missing writer, an unwritable path) with 1; ``--debug`` shows tracebacks.
+holds, calls the library, and reports. Usage errors (a bad flag, spec or template, a request
+over the frame or pixel budget) exit with 2, runtime errors (a missing writer, an unwritable
+path) with 1; ``--debug`` shows tracebacks.
 Heavy modules are imported inside the commands so that ``--help`` starts fast.
 """
 
@@ -18,7 +19,8 @@ from typing import Any
 import click
 
 from convanim import __version__
-from convanim.errors import ConvanimError, SpecError, TemplateError
+from convanim.budget import DEFAULT_MAX_FRAMES
+from convanim.errors import BudgetError, ConvanimError, OutputError, SpecError, TemplateError
 
 # Layer fields and the flags that set them, so that errors name the flag the user typed.
 _FLAGS = {
@@ -37,6 +39,20 @@ _FLAGS = {
     "groups": "--groups",
     "view": "--view",
     "seed": "--seed",
+    "schematic": "--schematic",
+    "frame_order": "--frame-order",
+    "theme": "--theme",
+    "scale": "--scale",
+    "width": "--width",
+    "font_scale": "--font-scale",
+    "delay": "--delay",
+    "loop": "--loop",
+    "hold_first": "--hold-first",
+    "hold_last": "--hold-last",
+    "every": "--every",
+    "columns": "--columns",
+    "dpi": "--dpi",
+    "max_frames": "--max-frames",
 }
 
 
@@ -57,6 +73,12 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
         if field in _FLAGS and field in flags_given:
             message = f"{_FLAGS[field]}: {message.split(': ', 1)[1]}"
         raise click.UsageError(message) from None
+    except BudgetError as exc:
+        # Over budget is the request's fault, not the machine's: a usage error whose message
+        # names the flag that fixes it (--max-frames, --width, --scale).
+        if _State.debug:
+            raise
+        raise click.UsageError(str(exc)) from None
     except ConvanimError as exc:
         if _State.debug:
             raise
@@ -92,60 +114,183 @@ def _layer_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--in-channels", type=int),
         click.option("--out-channels", type=int),
         click.option("--groups", type=int),
-        click.option("--view", help="arithmetic | numerical"),
+        click.option("--view", help="arithmetic | numerical | volume (channels as stacked maps)"),
         click.option("--seed", type=int, help="Seed of the example numbers."),
+        click.option(
+            "--schematic/--no-schematic",
+            default=None,
+            help="Channels: labelled boxes instead of cells (default: when too big to draw).",
+        ),
+        click.option(
+            "--frame-order",
+            help="Channels: position (all output channels at once) | position_channel.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def _timing_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--fps", type=float, help="Frames per second (instead of --delay).")(f)
-    f = click.option("--delay", type=float, help="Seconds per frame (default 1).", default=None)(f)
+def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the animation goes, how it looks and how it is timed (render and compare)."""
+    options = [
+        click.option("-o", "--output", type=click.Path(dir_okay=False),
+                     help="Output file: .gif .png/.apng .webp .mp4 (default output/NAME.gif)."),
+        click.option("--format", "fmt", help="Output format (default: from the suffix)."),
+        click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
+                     help="Also write every frame as PNG into this folder."),
+        click.option("--storyboard", type=click.Path(dir_okay=False),
+                     help="Also write a still of all frames tiled: .png, .pdf or .svg."),
+        click.option("--every", type=int, default=1, show_default=True,
+                     help="Storyboard: every n-th frame."),
+        click.option("--columns", type=int, help="Storyboard: tiles per row."),
+        click.option("--dpi", type=float, default=144, show_default=True,
+                     help="Storyboard PNG resolution (vector stills scale freely)."),
+        click.option("--theme", help="classic | dark | colorblind | mono | a theme .toml file."),
+        click.option("--transparent", is_flag=True, default=None,
+                     help="Transparent background (GIF, APNG, WebP, PNG)."),
+        click.option("--width", type=int, help="Frame width in pixels."),
+        click.option("--scale", type=float, help="Size relative to the reference (1)."),
+        click.option("--font-scale", type=float, help="Text size factor."),
+        click.option("--labels/--no-labels", default=None,
+                     help="Input/output captions and a parameter line (default: comparisons)."),
+        click.option("--formula", is_flag=True, default=None,
+                     help="Add the output-size formula with the numbers (with --labels)."),
+        click.option("--sums", is_flag=True, default=None,
+                     help="Numerical view: show the current window's sum of products."),
+        click.option("--delay", type=float, help="Seconds per frame (default 1)."),
+        click.option("--fps", type=float, help="Frames per second (instead of --delay)."),
+        click.option("--hold-first", type=float, help="Extra seconds on the first frame."),
+        click.option("--hold-last", type=float, help="Extra seconds on the last frame."),
+        click.option("--loop", type=int, help="Times to play (0 = forever, the default)."),
+        click.option("--reverse", is_flag=True, help="Play forward, then back (ping-pong)."),
+        click.option("--max-frames", type=int, default=DEFAULT_MAX_FRAMES, show_default=True,
+                     help="Refuse to draw more frames than this (checked before drawing)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
     return f
 
 
-def _write_options(delay: float | None, fps: float | None) -> dict[str, Any]:
-    if delay is not None and fps is not None:
-        raise click.UsageError("--delay and --fps: give one or the other")
-    if fps is not None:
-        if fps <= 0:
-            raise click.BadParameter("must be more than 0", param_hint="--fps")
-        delay = 1.0 / fps
-    if delay is not None and delay <= 0:
-        raise click.BadParameter("must be more than 0 seconds", param_hint="--delay")
-    return {} if delay is None else {"delay": delay}
+_LOOK_FLAGS = ("theme", "transparent", "width", "scale", "font_scale", "labels", "formula", "sums")
+_TIMING_FLAGS = ("delay", "hold_first", "hold_last", "loop")
+_OUTPUT_FLAGS = ("output", "fmt", "frames_dir", "storyboard", "every", "columns", "dpi", "fps",
+                 "reverse", "max_frames", *_LOOK_FLAGS, *_TIMING_FLAGS)  # fmt: skip
 
 
-def _default_path(name: str, suffix: str = ".gif") -> Path:
-    out = Path("output")
-    out.mkdir(exist_ok=True)
-    return out / f"{name}{suffix}"
+def _split_output_flags(flags: dict[str, Any]) -> dict[str, Any]:
+    """Take the output flags out of ``flags`` (the rest are layer fields)."""
+    return {name: flags.pop(name) for name in _OUTPUT_FLAGS if name in flags}
 
 
-def _save(target: Any, output: str | None, fmt: str | None, options: dict[str, Any]) -> None:
+def _default_path(name: str, fmt: str | None = None) -> Path:
+    """output/NAME with the format's suffix (GIF unless --format says otherwise); the folder is
+    made only when the animation is written."""
+    from convanim.writers import get_writer
+
+    suffix = get_writer(fmt).suffixes[0] if fmt else ".gif"
+    return Path("output") / f"{name}{suffix}"
+
+
+def _make_default_dir(path: Path) -> None:
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {path.parent}: {exc.strerror}") from None
+
+
+def _load_theme(name: str) -> Any:
+    """The --theme's theme; a mistake inside a theme file names --theme, then the role."""
+    from convanim.themes import load_theme
+
+    try:
+        return load_theme(name)
+    except SpecError as exc:
+        if exc.field == "theme":
+            raise
+        # Roles such as "padding" or "input" are also layer flags: keep them apart.
+        raise SpecError("theme", str(exc)) from None
+
+
+def _export(target: Any, out: dict[str, Any]) -> None:
+    """Write what was asked: the animation (-o, or output/NAME.gif by default), a frames
+    folder, a storyboard. Everything — flags, theme, formats, destinations and the frame and
+    pixel budgets — is checked before anything is drawn or written."""
     from convanim.animation import Animation
+    from convanim.atomic import check_output_dir
+    from convanim.budget import check_target
+    from convanim.spec import Look
 
-    path = Path(output) if output else _default_path(target.name)
-    result = Animation(target).save(path, fmt, **options)
-    click.echo(f"wrote {result.path} ({result.n_frames} frames, {result.size[0]}x{result.size[1]})")
+    look_fields = {k: out[k] for k in _LOOK_FLAGS if out.get(k) is not None}
+    timing = {k: out[k] for k in _TIMING_FLAGS if out.get(k) is not None}
+    if out.get("fps") is not None:
+        if "delay" in timing:
+            raise click.UsageError("--delay and --fps: give one or the other")
+        if out["fps"] <= 0:
+            raise click.BadParameter("must be more than 0", param_hint="--fps")
+        timing["delay"] = 1.0 / out["fps"]
+    from convanim.writers import WriteOptions, writer_for
+
+    look = Look(**look_fields)
+    WriteOptions(**timing)  # check the timing before drawing anything
+    max_frames = out.get("max_frames", DEFAULT_MAX_FRAMES)
+    reverse = bool(out.get("reverse"))
+    # The cheap count (geometry only) before the theme file is read or a renderer is built.
+    check_target(target, max_frames, reverse)
+    theme = _load_theme(look.theme)
+    animation = Animation(target, theme, look=look, reverse=reverse, max_frames=max_frames)
+
+    wanted_animation = out.get("output") or not (out.get("frames_dir") or out.get("storyboard"))
+    path = None
+    if wanted_animation:
+        path = (
+            Path(out["output"]) if out.get("output") else _default_path(target.name, out.get("fmt"))
+        )
+        writer_for(path, out.get("fmt"))  # an unknown or unavailable format fails first
+        if out.get("output"):
+            check_output_dir(path)
+    if out.get("frames_dir"):
+        check_output_dir(Path(out["frames_dir"]))
+    if out.get("storyboard"):
+        from convanim.storyboard import FORMATS
+
+        board = Path(out["storyboard"])
+        if board.suffix.lower() not in FORMATS:
+            raise OutputError(
+                f"--storyboard: unknown suffix {board.suffix or '(none)'!r}; "
+                f"use {', '.join(FORMATS)}"
+            )
+        check_output_dir(board)
+        # save_storyboard checks these too, but only after the animation has been written.
+        if out["every"] < 1:
+            raise SpecError("every", f"{out['every']} is not allowed; must be at least 1")
+        if out.get("columns") is not None and out["columns"] < 1:
+            raise SpecError("columns", f"{out['columns']} is not allowed; must be at least 1")
+        if not 10 <= out["dpi"] <= 1200:
+            raise SpecError("dpi", f"{out['dpi']} is not allowed; must be 10 to 1200")
+    animation.check_budget()  # exact frames and frame size: builds the renderer, draws nothing
+
+    if path is not None:
+        if not out.get("output"):
+            _make_default_dir(path)
+        result = animation.save(path, out.get("fmt"), **timing)
+        size = f"{result.size[0]}x{result.size[1]}"
+        click.echo(f"wrote {result.path} ({animation.n_frames} frames, {size})")
+    if out.get("frames_dir"):
+        result = animation.save(out["frames_dir"], "frames", **timing)
+        click.echo(f"wrote {result.path}/ ({result.n_frames} PNG frames)")
+    if out.get("storyboard"):
+        path = animation.storyboard(
+            out["storyboard"], every=out["every"], columns=out.get("columns"), dpi=out["dpi"]
+        )
+        click.echo(f"wrote {path} (storyboard)")
 
 
 @main.command()
 @click.argument("template", required=False)
 @_layer_options
-@_timing_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file.")
-@click.option("--format", "fmt", help="Output format (default: from the suffix).")
-def render(
-    template: str | None,
-    output: str | None,
-    fmt: str | None,
-    delay: float | None,
-    fps: float | None,
-    **flags: Any,
-) -> None:
+@_output_options
+def render(template: str | None, **flags: Any) -> None:
     """Render one figure: a TEMPLATE name, a spec string (conv:i5,k1,s2), or flags.
 
     Flags override the template's values. Without -o the file goes to output/<name>.gif.
@@ -153,14 +298,14 @@ def render(
     from convanim.spec import FigureSpec
     from convanim.templates import resolve
 
+    out = _split_output_flags(flags)
     given = {k: v for k, v in flags.items() if v is not None}
-    options = _write_options(delay, fps)
-    with _reported(set(given)):
+    with _reported(set(given) | {k for k, v in out.items() if v is not None}):
         if template:
             target = resolve(template, given)
         else:
             target = FigureSpec.from_mapping({"name": _flag_name(given), **given})
-        _save(target, output, fmt, options)
+        _export(target, out)
 
 
 def _flag_name(given: dict[str, Any]) -> str:
@@ -182,18 +327,9 @@ def _flag_name(given: dict[str, Any]) -> str:
 
 @main.command()
 @click.argument("figures", nargs=-1, required=True)
-@click.option("--label", "labels", multiple=True, help="One label per figure (repeat).")
-@_timing_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file.")
-@click.option("--format", "fmt", help="Output format (default: from the suffix).")
-def compare(
-    figures: tuple[str, ...],
-    labels: tuple[str, ...],
-    delay: float | None,
-    fps: float | None,
-    output: str | None,
-    fmt: str | None,
-) -> None:
+@click.option("--label", "labels_", multiple=True, help="One label per figure (repeat).")
+@_output_options
+def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> None:
     """Show FIGURES side by side in one animation, frames in lockstep.
 
     Each figure is a template name or a spec string such as conv:i5,k1,s2. A single comparison
@@ -202,27 +338,40 @@ def compare(
     from convanim.spec import CompareSpec, FigureSpec
     from convanim.templates import resolve
 
-    options = _write_options(delay, fps)
-    with _reported():
+    with _reported({k for k, v in out.items() if v is not None}):
         resolved = [resolve(ref) for ref in figures]
         if len(resolved) == 1 and isinstance(resolved[0], CompareSpec):
             target = resolved[0]
         else:
             members: list[FigureSpec] = []
             for ref, item in zip(figures, resolved):
-                if isinstance(item, CompareSpec):
-                    raise SpecError("compare", f"{ref!r} is itself a comparison; name figures only")
+                if not isinstance(item, FigureSpec):
+                    raise SpecError("compare", f"{ref!r} is not a single figure; name figures only")
                 members.append(item)
-            names = labels or tuple(_short_label(m) for m in members)
+            names = labels_ or tuple(_short_label(m) for m in members)
             target = CompareSpec(
                 tuple(members), tuple(names), name="_vs_".join(m.name for m in members)
             )
-        _save(target, output, fmt, options)
+        _export(target, out)
 
 
 def _short_label(figure: Any) -> str:
     kh, kw = figure.layer.kernel_size
     return f"{kh}x{kw}"
+
+
+@main.command()
+@click.argument("figure")
+@_layer_options
+def explain(figure: str, **flags: Any) -> None:
+    """Explain FIGURE (a template or spec string): output size with the formula, frame count,
+    and the PyTorch and Keras layers that compute it."""
+    from convanim.explain import explain as explain_figure
+    from convanim.templates import resolve
+
+    given = {k: v for k, v in flags.items() if v is not None}
+    with _reported(set(given)):
+        click.echo(explain_figure(resolve(figure, given)))
 
 
 @main.command()
@@ -238,6 +387,7 @@ def templates() -> None:
 
 
 @main.command()
+@click.argument("names", nargs=-1)
 @click.option(
     "--out",
     "out_dir",
@@ -247,16 +397,40 @@ def templates() -> None:
     help="Folder for the GIFs.",
 )
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
-def gallery(out_dir: str, jobs: int | None) -> None:
-    """Render every template into a folder, one GIF each."""
+def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
+    """Render every template (or only the NAMES given) into a folder, one GIF each."""
     from convanim.gallery import render_gallery
 
     if jobs is not None and jobs < 1:
         raise click.BadParameter("must be at least 1", param_hint="--jobs")
     folder = Path(out_dir)
     with _reported():
-        folder.mkdir(parents=True, exist_ok=True)
-        report = render_gallery(folder, jobs=jobs or os.cpu_count() or 1, echo=click.echo)
+        if names:
+            from convanim.templates import template_names
+
+            # A typo is a usage error, found before the folder is made or anything drawn.
+            known = template_names()
+            for name in names:
+                if name not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(name, known, n=3)
+                    hint = (
+                        f"did you mean {', '.join(close)}?" if close else "see 'convanim templates'"
+                    )
+                    raise TemplateError(f"unknown template {name!r}; {hint}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
+        report = render_gallery(
+            folder, jobs=jobs or os.cpu_count() or 1, echo=click.echo, names=names or None
+        )
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
+
+
+from convanim.cli_batch import batch  # noqa: E402
+
+main.add_command(batch)

@@ -13,6 +13,7 @@ cell rasterises like every other and the frames keep to a few dozen colours.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,14 +31,13 @@ from matplotlib.transforms import Affine2D
 from convanim.geometry import Role
 from convanim.palette import blend_palette, composite, snapper
 from convanim.scene import FrameState, Scene, build_scene
-from convanim.spec import CompareSpec, FigureSpec
+from convanim.spec import CompareSpec, FigureSpec, Look
 from convanim.themes import CLASSIC, Theme
 
 # The oblique projection of the reference, (x, y) -> (x - 0.7 y, 0.5 x + 0.65 y), at 30 px per
-# grid unit, rounded to whole pixels: x -> (u, u/2), y -> (-2u/3, 2u/3), so every vertex is
-# integral when u is a multiple of 6. Big grids step the unit down to fit MAX_SIZE.
+# grid unit, rounded to whole pixels: x -> (u, u/2), y -> (-2u/3, 2u/3) rounded, with u even,
+# so every vertex is integral. Big grids step the unit down to fit MAX_SIZE.
 _UNIT = 30
-_UNITS = (30, 24, 18, 12, 6)
 _EX = np.array([_UNIT, _UNIT // 2])
 _EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3])
 MAX_SIZE = 800  # default largest width or height of a frame, in pixels
@@ -62,7 +62,7 @@ class _Plane:
         self.origin = np.asarray(origin, dtype=float)
         if oblique:
             self.ex = np.array([cell, cell // 2], dtype=float)
-            self.ey = np.array([-2 * cell // 3, 2 * cell // 3], dtype=float)
+            self.ey = np.array([-round(2 * cell / 3), round(2 * cell / 3)], dtype=float)
         else:
             self.ex, self.ey = np.array([cell, 0.0]), np.array([0.0, cell])
 
@@ -130,8 +130,20 @@ class _Plane:
 
 
 @dataclass(frozen=True)
+class _Label:
+    """A still or moving line of text placed by the layout."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    ha: str = "center"
+    va: str = "center"
+
+
+@dataclass(frozen=True)
 class _Layout:
-    """Where the two planes go and how big the picture is."""
+    """Where the two planes go, the labels, and how big the picture is."""
 
     inp: _Plane
     out: _Plane
@@ -140,39 +152,133 @@ class _Layout:
     x0: int
     y0: int
     cell: int  # grid unit (oblique) or cell side (flat), in pixels
+    zoom: float = 1.0  # line, margin and font scale
+    labels: tuple[_Label, ...] = ()
+    sums: _Label | None = None  # where the numerical sum of products goes
 
 
-def _arrange(scene: Scene, max_size: int = MAX_SIZE) -> _Layout:
-    """Place the planes at the largest cell size (up to the reference's) that fits max_size."""
-    (h, w), (ho, wo) = scene.input_shape, scene.output_shape
-    if scene.view == "numerical":
-        for cell in range(_NUM_CELL, 11, -4):
-            inp = _Plane(h, w, (0, 0), False, cell)
-            # Output on the right, one cell apart, vertically centred on whole pixels.
-            out = _Plane(ho, wo, ((w + 1) * cell, round((h - ho) * cell / 2)), False, cell)
-            place = _fit(inp, out, cell)
-            if max(place.width, place.height) <= max_size:
-                break
-        return place
-    for unit in _UNITS:
-        inp = _Plane(h, w, (0, 0), True, unit)
-        top = inp.point(w, h)[1]
-        # The reference lifts the output plane by (N + 1) units for an N x N input; for other
-        # shapes, lift by the input's own height plus one unit, a little to the left.
-        lift = round(top * 6 / 7) + unit
-        out = _Plane(ho, wo, (-round(unit / 5), lift), True, unit)
-        place = _fit(inp, out, unit)
-        if max(place.width, place.height) <= max_size:
+def _arrange(scene: Scene, max_size: int = MAX_SIZE, look: Look | None = None) -> _Layout:
+    """Place the planes at the largest cell size that fits ``max_size`` (from the reference's
+    size times ``look.scale``, or fitted to ``look.width``), with the labels the look asks for."""
+    look = look or Look(max_size=max_size)
+    limit = min(max_size, look.max_size)
+    flat = scene.view == "numerical"
+    if look.width is not None:
+        natural = _place_planes(scene, _NUM_CELL if flat else _UNIT, look, 1.0)
+        scale = look.width / natural.width
+    else:
+        scale = look.scale
+    if flat:
+        start = max(12, round(_NUM_CELL * scale))
+        sizes = list(range(start, 11, -2)) or [12]
+    else:
+        start = max(6, 2 * round(_UNIT * scale / 2))
+        sizes = list(range(start, 5, -2))
+    for cell in sizes:
+        place = _place_planes(scene, cell, look, cell / (_NUM_CELL if flat else _UNIT))
+        fits = max(place.width, place.height) <= limit
+        if fits and (look.width is None or place.width <= look.width):
             break
+    if look.width is not None and place.width < look.width:
+        # Centre the picture in exactly the width asked for.
+        extra = look.width - place.width
+        place = dataclasses.replace(place, width=look.width, x0=place.x0 - extra // 2)
     return place
 
 
-def _fit(inp: _Plane, out: _Plane, cell: int) -> _Layout:
+def _place_planes(scene: Scene, cell: int, look: Look, zoom: float) -> _Layout:
+    (h, w), (ho, wo) = scene.input_shape, scene.output_shape
+    if scene.view == "numerical":
+        inp = _Plane(h, w, (0, 0), False, cell)
+        # Output on the right, one cell apart, vertically centred on whole pixels.
+        out = _Plane(ho, wo, ((w + 1) * cell, round((h - ho) * cell / 2)), False, cell)
+    else:
+        inp = _Plane(h, w, (0, 0), True, cell)
+        top = inp.point(w, h)[1]
+        # The reference lifts the output plane by (N + 1) units for an N x N input; for other
+        # shapes, lift by the input's own height plus one unit, a little to the left.
+        lift = round(top * 6 / 7) + cell
+        out = _Plane(ho, wo, (-round(cell / 5), lift), True, cell)
+    font = zoom * look.font_scale
+    margin = max(6, round(_MARGIN * zoom))
     pts = np.concatenate([inp.corners(), out.corners()])
-    lo = np.floor(pts.min(axis=0)).astype(int) - _MARGIN
-    hi = np.ceil(pts.max(axis=0)).astype(int) + _MARGIN
+    labels: list[_Label] = []
+    sums = None
+    if look.labels:
+        size = 15 * font
+        if scene.view == "numerical":
+            for plane, word in ((inp, "input"), (out, "output")):
+                x = plane.origin[0] + plane.cols * cell / 2
+                y = plane.origin[1] + plane.rows * cell + 0.5 * size
+                labels.append(_Label(x, y, word, size, va="bottom"))
+        else:
+            for plane, word in ((inp, "input"), (out, "output")):
+                x, y = plane.point(0, plane.rows)  # the plane's left corner
+                labels.append(_Label(x - 0.4 * size, y, word, size, ha="right"))
+    if look.sums and scene.view == "numerical":
+        size = 13 * font
+        sums = _Label(float(pts[:, 0].mean()), float(pts[:, 1].min()) - 1.2 * size, "", size)
+    extents = [pts] + [_text_box(label) for label in labels]
+    if sums is not None:
+        extents.append(np.array([[pts[:, 0].min(), sums.y - size], [pts[:, 0].max(), sums.y]]))
+    body = np.concatenate(extents)
+    lo = np.floor(body.min(axis=0)).astype(int) - margin
+    hi = np.ceil(body.max(axis=0)).astype(int) + margin
+    captions = _captions(scene, look) if look.labels else []
+    size = 15 * font
+    for k, text in enumerate(captions):
+        y = hi[1] + (len(captions) - k - 0.5) * 1.5 * size
+        labels.append(_Label(float(lo[0] + hi[0]) / 2, y, text, size))
+    if captions:
+        hi[1] += round(len(captions) * 1.5 * size)
+        width_needed = max(len(t) for t in captions) * 0.55 * size + 2 * margin
+        if hi[0] - lo[0] < width_needed:
+            grow = int(width_needed - (hi[0] - lo[0])) // 2 + 1
+            lo[0] -= grow
+            hi[0] += grow
     width, height = (hi - lo).tolist()
-    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]), cell)
+    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums)
+
+
+def _text_box(label: _Label) -> np.ndarray:
+    """A generous estimate of a label's extent (its glyphs are drawn later)."""
+    w, h = 0.6 * label.size * len(label.text), 1.2 * label.size
+    x0 = {"left": label.x, "center": label.x - w / 2, "right": label.x - w}[label.ha]
+    y0 = {"bottom": label.y, "center": label.y - h / 2, "top": label.y - h}[label.va]
+    return np.array([[x0, y0], [x0 + w, y0 + h]])
+
+
+def _captions(scene: Scene, look: Look) -> list[str]:
+    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1  ->  o=3", and the formula."""
+    spec = scene.spec
+
+    def pair(values: Sequence[int]) -> str:
+        return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
+
+    top, bottom, left, right = spec.pads
+    if top == bottom == left == right:
+        pad = str(top)
+    elif top == bottom and left == right:
+        pad = f"{top}x{left}"
+    else:
+        pad = f"({top},{bottom},{left},{right})"
+    parts = [f"i={pair(spec.input_size)}", f"k={pair(spec.kernel_size)}",
+             f"s={pair(spec.stride)}", f"p={pad}"]  # fmt: skip
+    if spec.dilation != (1, 1):
+        parts.append(f"d={pair(spec.dilation)}")
+    if any(spec.output_padding):
+        parts.append(f"a={pair(spec.output_padding)}")
+    if spec.ceil_mode:
+        parts.append("ceil")
+    # cmr10 has no underscore, and "max pool" reads better anyway.
+    lines = [
+        f"{spec.op.replace('_', ' ')}  {' '.join(parts)}  \u2192  o={pair(scene.output_shape)}"
+    ]
+    if look.formula:
+        from convanim.explain import formula_line
+
+        lines.append(formula_line(spec))
+    return lines
 
 
 def _fmt_input(value: float) -> str:
@@ -196,14 +302,25 @@ class FigureRenderer:
         theme: Theme = CLASSIC,
         fast: bool = True,
         max_size: int = MAX_SIZE,
+        look: Look | None = None,
+        host: tuple[Figure, float, float] | None = None,
     ):
+        """``host`` (a figure and an offset in points) draws this figure into another, still,
+        as the tiles of a storyboard are drawn; ``paint(index)`` then sets its frame."""
         self.figure = figure
         self.scene = build_scene(figure)
         self.theme = theme
         self.fast = fast
-        self._place = _arrange(self.scene, max_size)
+        self.look = look or Look()
+        self._place = _arrange(self.scene, max_size, self.look)
+        # Whole-pixel lines: 2 px borders and 1 px rays at the reference size.
+        self._line = max(1.0, round(_LINE * self._place.zoom))
+        self._thin = max(1.0, round(_THIN * self._place.zoom))
+        self._channels = 4 if self.look.transparent else 3
         self._background: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
-        self._build()
+        if host is not None:
+            self.fast = False
+        self._build(host)
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -217,27 +334,49 @@ class FigureRenderer:
         return (self._place.width, self._place.height)
 
     def frame(self, index: int) -> np.ndarray:
-        """One frame as an (H, W, 3) uint8 array."""
+        """One frame as an (H, W, 3) uint8 array ((H, W, 4) with a transparent background)."""
         return self._draw(self.scene.frame(index))
 
     def frames(self) -> Iterator[np.ndarray]:
         for state in self.scene.frames():
             yield self._draw(state)
 
+    def paint(self, index: int) -> None:
+        """Set the (hosted) drawing to frame ``index``, for the host figure to save."""
+        self._update(self.scene.frame(index))
+
     # -- building --------------------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build(self, host: tuple[Figure, float, float] | None = None) -> None:
         place, theme, scene = self._place, self.theme, self.scene
-        self._fig = Figure(figsize=(place.width / 72, place.height / 72), dpi=72)
-        self._fig.patch.set_facecolor(_rgba(theme, "background"))
-        self._canvas = FigureCanvasAgg(self._fig)
-        # No Axes: artists live on the figure, in pixels shifted to the picture's corner.
-        self._transform = Affine2D().translate(-place.x0, -place.y0)
+        if host is None:
+            self._fig = Figure(figsize=(place.width / 72, place.height / 72), dpi=72)
+            alpha = 0 if self.look.transparent else 1
+            self._fig.patch.set_facecolor(_rgba(theme, "background", alpha))
+            self._canvas = FigureCanvasAgg(self._fig)
+            dx = dy = 0.0
+        else:
+            self._fig, dx, dy = host
+        # No Axes: artists live on the figure, in points (a pixel at the animations' 72 dpi),
+        # shifted to the picture's corner; vector stills at other dpi scale as a whole.
+        self._transform = (
+            Affine2D().translate(dx - place.x0, dy - place.y0).scale(1 / 72)
+            + self._fig.dpi_scale_trans
+        )
         self._moving: list = []
         if scene.view == "numerical":
             self._build_numerical()
         else:
             self._build_arithmetic()
+        text = _rgba(theme, "text")
+        for label in place.labels:
+            self._add(
+                self._text(label.x, label.y, label.text, label.size, text, 4, label.ha, label.va)
+            )
+        self._sums = None
+        if place.sums is not None:
+            sums = place.sums
+            self._sums = self._add(self._text(sums.x, sums.y, "", sums.size, text, 6), moving=True)
         for artist in self._moving:
             artist.set_animated(self.fast)
         self._snap = snapper(_palette(theme))
@@ -256,7 +395,7 @@ class FigureRenderer:
                 plane.cells(cells),
                 facecolors=[_rgba(theme, face)],
                 edgecolors=[_rgba(theme, "grid")],
-                linewidths=_LINE,
+                linewidths=self._line,
                 zorder=zorder,
                 **kw,
             )
@@ -288,15 +427,15 @@ class FigureRenderer:
                 LineCollection(
                     plane.grid_lines(0, 0, rows, cols),
                     colors=[_rgba(theme, "grid")],
-                    linewidths=_LINE,
+                    linewidths=self._line,
                     linestyles=[_DASH],
                     zorder=2,
                 )
             )
         self._cells(plane, np.argwhere(roles == Role.INPUT), "input", 3)
         self._taps = self._shades(4)
-        self._box_grid = self._strokes("grid", _LINE, 5)
-        self._rays = self._strokes("projection", _THIN, 6)
+        self._box_grid = self._strokes("grid", self._line, 5)
+        self._rays = self._strokes("projection", self._thin, 6)
         ho, wo = self.scene.output_shape
         self._cells(place.out, np.argwhere(np.ones((ho, wo), dtype=bool)), "output", 7)
         self._out_plane = self._fig.artists[-1]
@@ -311,7 +450,7 @@ class FigureRenderer:
         theme, place, scene = self.theme, self._place, self.scene
         text = _rgba(theme, "text")
         plane, roles = place.inp, scene.roles
-        zoom = place.cell / _NUM_CELL  # fonts shrink with the cells of big grids
+        zoom = place.cell / _NUM_CELL * self.look.font_scale  # fonts follow the cells
         pad = np.argwhere(roles != Role.INPUT)
         if len(pad):  # each padding cell has its own dashed border, as in the reference
             self._cells(plane, pad, "padding", 1, linestyles=[_DASH])
@@ -325,19 +464,28 @@ class FigureRenderer:
         ):
             for (r, c), value in np.ndenumerate(values):
                 x, y = grid.center(r, c)
-                self._add(self._text(x, y, fmt(value), size, text, zorder=4))
+                self._add(self._text(x, y, fmt(value), size, text, 4))
         # The shades go over the numbers (which stay legible) so that only they move.
         self._taps = self._current = self._shades(5)
         n_taps = scene.spec.kernel_size[0] * scene.spec.kernel_size[1]
         self._weights = [
-            self._add(self._text(0, 0, "", 10 * zoom, text, zorder=6), moving=True)
+            self._add(self._text(0, 0, "", 10 * zoom, text, 6), moving=True)
             for _ in range(n_taps if scene.kernel_weights is not None else 0)
         ]
 
     @staticmethod
-    def _text(x: float, y: float, s: str, size: float, colour: tuple, zorder: float) -> Text:
-        return Text(x, y, s, ha="center", va="center", color=colour, fontproperties=_FONT,
-                    fontsize=size, zorder=zorder)  # fmt: skip
+    def _text(
+        x: float,
+        y: float,
+        s: str,
+        size: float,
+        colour: tuple,
+        zorder: float,
+        ha: str = "center",
+        va: str = "center",
+    ) -> Text:
+        return Text(x, y, s, ha=ha, va=va, color=colour, fontproperties=_FONT, fontsize=size,
+                    zorder=zorder)  # fmt: skip
 
     # -- drawing ---------------------------------------------------------------------------------
 
@@ -354,6 +502,8 @@ class FigureRenderer:
                     x, y = place.inp.cell(r, c)[0]
                     label.set_position((x + 0.8 * place.cell, y + 0.2 * place.cell))
                     label.set_text(_fmt_input(w))
+            if self._sums is not None:
+                self._sums.set_text(_sum_text(scene, state))
             return False
         self._taps.set_path(_quads(taps))
         self._current.set_path(_quads(current))
@@ -371,7 +521,7 @@ class FigureRenderer:
         canvas = self._canvas
         if not self.fast:
             canvas.draw()
-            return self._snap(np.asarray(canvas.buffer_rgba()))
+            return self._pixels(np.asarray(canvas.buffer_rgba()))
         # Where the footprint may pass under the output plane, start from a background
         # without the plane and draw the plane again above the footprint.
         rgba, still = self._still_picture(overlap)
@@ -389,8 +539,16 @@ class FigureRenderer:
         dirty = top, bottom, left, right = self._dirty(overlap)
         self._last = (overlap, dirty)
         frame = still.copy()
-        frame[top:bottom, left:right] = self._snap(buffer[top:bottom, left:right])
+        frame[top:bottom, left:right] = self._pixels(buffer[top:bottom, left:right])
         return frame
+
+    def _pixels(self, rgba: np.ndarray) -> np.ndarray:
+        """Canvas pixels as frame pixels: colours snapped to the palette, alpha kept when the
+        background is transparent."""
+        rgb = self._snap(rgba)
+        if not self.look.transparent:
+            return rgb
+        return np.concatenate([rgb, rgba[..., 3:]], axis=-1)
 
     def _still_picture(self, without_plane: bool) -> tuple[np.ndarray, np.ndarray]:
         """The still picture, with or without the output plane: (RGBA, snapped RGB), drawn
@@ -403,19 +561,22 @@ class FigureRenderer:
             if plane is not None:
                 plane.set_visible(True)
             rgba = np.asarray(self._canvas.buffer_rgba()).copy()
-            self._background[without_plane] = (rgba, np.ascontiguousarray(self._snap(rgba)))
+            self._background[without_plane] = (rgba, np.ascontiguousarray(self._pixels(rgba)))
             self._last = (without_plane, (0, self._place.height, 0, self._place.width))
         return self._background[without_plane]
 
     def _dirty(self, overlap: bool) -> tuple[int, int, int, int]:
         """Image rows and columns (top, bottom, left, right) the moving artists may touch."""
         xy = [self._taps.get_path().vertices, self._current.get_path().vertices]
+        place = self._place
         if self.scene.view != "numerical":
             xy += [self._box_grid.get_path().vertices, self._rays.get_path().vertices]
             if overlap:
                 xy.append(self._outline)
+        elif place.sums is not None:  # the whole line the sum is written on
+            y, size = place.sums.y, place.sums.size
+            xy.append(np.array([[place.x0, y - size], [place.x0 + place.width, y + size]]))
         pts = np.concatenate(xy)
-        place = self._place
         lo = np.floor(pts.min(axis=0)).astype(int) - (place.x0, place.y0) - 4
         hi = np.ceil(pts.max(axis=0)).astype(int) - (place.x0, place.y0) + 4
         left, right = max(lo[0], 0), min(hi[0], place.width)
@@ -441,6 +602,25 @@ def _segments(segments: Sequence) -> Path:
         return _EMPTY
     verts = np.asarray(segments, dtype=float).reshape(-1, 2)
     return Path(verts, [Path.MOVETO, Path.LINETO] * len(segments))
+
+
+def _sum_text(scene: Scene, state: FrameState) -> str:
+    """What the current output value is made of, e.g. "3·0 + 3·1 + ... = 12.0"."""
+    assert scene.input_values is not None and scene.output_values is not None
+    values = [scene.input_values[r, c] for r, c in state.taps]
+    result = _fmt_output(scene.output_values[state.out])
+    shown = [v for v in values if not math.isnan(v)]
+    if scene.spec.op in ("max_pool", "avg_pool"):
+        word = "max" if scene.spec.op == "max_pool" else "mean"
+        items = [_fmt_input(v) for v in shown]
+        if len(items) > 9:
+            items = items[:6] + ["\u2026"]
+        return f"{word}({', '.join(items)}) = {result}"
+    assert state.tap_weights is not None
+    terms = [f"{_fmt_input(v)}\u00b7{_fmt_input(w)}" for v, w in zip(values, state.tap_weights)]
+    if len(terms) > 9:
+        terms = terms[:6] + ["\u2026"]
+    return f"{' + '.join(terms)} = {result}"
 
 
 def _palette(theme: Theme) -> np.ndarray:
@@ -481,14 +661,23 @@ _GAP = 10
 class CompareRenderer:
     """Several figures side by side, frames in lockstep; a shorter one holds its last frame."""
 
-    def __init__(self, spec: CompareSpec, theme: Theme = CLASSIC, fast: bool = True):
+    def __init__(
+        self, spec: CompareSpec, theme: Theme = CLASSIC, fast: bool = True, look: Look | None = None
+    ):
         self.spec = spec
         self.theme = theme
-        self.members = [FigureRenderer(m, theme, fast) for m in spec.members]
+        look = look or Look()
+        self.look = look
+        # Comparisons are labelled unless labels were turned off.
+        member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
+        self.members = [FigureRenderer(m, theme, fast, look=member_look) for m in spec.members]
         widths = [m.size[0] for m in self.members]
         self._height = max(m.size[1] for m in self.members)
-        self._x = np.concatenate([[0], np.cumsum(np.array(widths) + _GAP)])[:-1].tolist()
-        self._width = sum(widths) + _GAP * (len(widths) - 1)
+        self._gap = round(_GAP * look.scale)
+        self._x = np.concatenate([[0], np.cumsum(np.array(widths) + self._gap)])[:-1].tolist()
+        self._width = sum(widths) + self._gap * (len(widths) - 1)
+        self._label_height = round(_LABEL_HEIGHT * look.scale * look.font_scale)
+        self._channels = 4 if look.transparent else 3
         self._labels = self._draw_labels(widths)
 
     @property
@@ -497,56 +686,53 @@ class CompareRenderer:
 
     @property
     def size(self) -> tuple[int, int]:
-        return (self._width, self._height + _LABEL_HEIGHT)
+        return (self._width, self._height + self._label_height)
 
     def _draw_labels(self, widths: list[int]) -> np.ndarray:
-        fig = Figure(figsize=(self._width / 72, _LABEL_HEIGHT / 72), dpi=72)
-        fig.patch.set_facecolor(_rgba(self.theme, "background"))
+        """The strip of member labels ("3x3", "1x1") above the figures, drawn once."""
+        fig = Figure(figsize=(self._width / 72, self._label_height / 72), dpi=72)
+        fig.patch.set_facecolor(_rgba(self.theme, "background", 0 if self.look.transparent else 1))
         canvas = FigureCanvasAgg(fig)
         for x, w, label in zip(self._x, widths, self.spec.labels):
-            fig.text(
-                (x + w / 2) / self._width,
-                0.4,
-                label,
-                ha="center",
-                va="center",
-                color=_rgba(self.theme, "text"),
-                fontproperties=_FONT,
-                fontsize=20,
-            )
+            fig.text((x + w / 2) / self._width, 0.4, label, ha="center", va="center",
+                     color=_rgba(self.theme, "text"), fontproperties=_FONT,
+                     fontsize=20 * self.look.scale * self.look.font_scale)  # fmt: skip
         canvas.draw()
-        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return self.members[0]._pixels(np.asarray(canvas.buffer_rgba()))
+
+    def _compose(self, tiles: list[np.ndarray]) -> np.ndarray:
+        canvas = np.zeros((*self.size[::-1], self._channels), dtype=np.uint8)
+        if not self.look.transparent:
+            canvas[...] = self.theme.rgb("background")
+        canvas[: self._label_height] = self._labels
+        for x, tile in zip(self._x, tiles):
+            h, w = tile.shape[:2]
+            top = self._label_height + self._height - h  # members stand on a common baseline
+            canvas[top : top + h, x : x + w] = tile
+        return canvas
 
     def frames(self) -> Iterator[np.ndarray]:
         streams = [m.frames() for m in self.members]
-        last: list[np.ndarray | None] = [None] * len(streams)
+        last: list[np.ndarray] = []
         for _ in range(self.n_frames):
-            canvas = np.empty((self._height + _LABEL_HEIGHT, self._width, 3), dtype=np.uint8)
-            canvas[...] = self.theme.rgb("background")
-            canvas[:_LABEL_HEIGHT] = self._labels
-            for k, stream in enumerate(streams):
-                frame = next(stream, None)
-                if frame is None:
-                    frame = last[k]
-                last[k] = frame
-                assert frame is not None
-                h, w = frame.shape[:2]
-                top = _LABEL_HEIGHT + self._height - h  # members stand on a common baseline
-                canvas[top : top + h, self._x[k] : self._x[k] + w] = frame
-            yield canvas
+            tiles = [next(stream, None) for stream in streams]
+            last = [tile if tile is not None else last[k] for k, tile in enumerate(tiles)]
+            yield self._compose(last)
 
     def frame(self, index: int) -> np.ndarray:
-        for k, frame in enumerate(self.frames()):
-            if k == index:
-                return frame
-        raise IndexError(index)
+        return self._compose([m.frame(min(index, m.n_frames - 1)) for m in self.members])
 
 
-def renderer_for(target: FigureSpec | CompareSpec, theme: Theme = CLASSIC, fast: bool = True):  # noqa: ANN201
+def renderer_for(  # noqa: ANN201
+    target: FigureSpec | CompareSpec,
+    theme: Theme = CLASSIC,
+    fast: bool = True,
+    look: Look | None = None,
+):
     """The renderer of a figure or a comparison."""
     if isinstance(target, CompareSpec):
-        return CompareRenderer(target, theme, fast)
-    return FigureRenderer(target, theme, fast)
+        return CompareRenderer(target, theme, fast, look)
+    return FigureRenderer(target, theme, fast, look=look)
 
 
 def _pixel(renderer: FigureRenderer, point: np.ndarray) -> tuple[int, int]:

@@ -133,7 +133,8 @@ class LayerSpec:
             set_(self, "out_channels", self.in_channels)
         for name in ("in_channels", "out_channels", "groups"):
             value = getattr(self, name)
-            if isinstance(value, str) and value.strip().isdigit():
+            # isdecimal, not isdigit: "²" is a digit that int() rejects.
+            if isinstance(value, str) and value.strip().isdecimal():
                 value = int(value)
             if not _is_int(value):
                 raise SpecError(name, f"{value!r} is not allowed; must be a whole number")
@@ -372,8 +373,11 @@ def parse_spec_string(text: str) -> dict[str, Any]:
     return mapping
 
 
-VIEWS = ("arithmetic", "numerical")
-FIGURE_KEYS = ("name", "description", "view", "seed")
+VIEWS = ("arithmetic", "numerical", "volume")
+# Channel figures: one frame per output position (all output channels at once), or one per
+# (position, output channel).
+FRAME_ORDERS = ("position", "position_channel")
+FIGURE_KEYS = ("name", "description", "view", "seed", "schematic", "frame_order")
 
 
 @dataclass(frozen=True)
@@ -385,12 +389,28 @@ class FigureSpec:
     view: str = "arithmetic"
     seed: int = 0
     description: str = ""
+    schematic: bool | None = None  # None: decided by the channel view's cell budget
+    frame_order: str = "position"
 
     def __post_init__(self) -> None:
         if not isinstance(self.layer, LayerSpec):
             raise SpecError("layer", f"expected a LayerSpec, got {type(self.layer).__name__}")
         if self.view not in VIEWS:
             raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
+        schematic = self.schematic
+        if isinstance(schematic, str) and schematic.strip().lower() in ("true", "false"):
+            schematic = schematic.strip().lower() == "true"
+        if schematic is not None and not isinstance(schematic, bool):
+            raise SpecError("schematic", f"{schematic!r} is not allowed; must be true or false")
+        object.__setattr__(self, "schematic", schematic)
+        order = self.frame_order
+        if isinstance(order, str):
+            order = order.strip().lower().replace("-", "_").replace(",", "_")
+        if order not in FRAME_ORDERS:
+            raise SpecError(
+                "frame_order", f"{self.frame_order!r} is not one of {', '.join(FRAME_ORDERS)}"
+            )
+        object.__setattr__(self, "frame_order", order)
         if not _is_int(self.seed) or self.seed < 0:
             raise SpecError("seed", f"{self.seed!r} is not allowed; must be a whole number >= 0")
         for name in ("name", "description"):
@@ -399,7 +419,7 @@ class FigureSpec:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> FigureSpec:
-        """Split figure keys (name, description, view, seed) from layer fields and build both.
+        """Split figure keys (``FIGURE_KEYS``) from layer fields and build both.
 
         The layer's fields may sit beside the figure keys or in a ``layer`` table.
         """
@@ -441,6 +461,13 @@ class CompareSpec:
         object.__setattr__(self, "labels", tuple(self.labels))
         if len(self.members) < 2:
             raise SpecError("compare", f"needs at least two figures, got {len(self.members)}")
+        for member in self.members:
+            if not isinstance(member, FigureSpec):
+                raise SpecError(
+                    "compare",
+                    f"{getattr(member, 'name', member)!r} is not a figure; compare "
+                    "single figures only",
+                )
         if len(self.labels) != len(self.members):
             raise SpecError(
                 "labels",
@@ -448,3 +475,71 @@ class CompareSpec:
             )
         if not all(isinstance(label, str) for label in self.labels):
             raise SpecError("labels", "must be strings")
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """Layers one after another, the output of each the input of the next, shown stage by stage
+    in one animation. That the sizes chain is checked by ``convanim.channels.check_sequence``
+    (it needs the geometry's output sizes)."""
+
+    stages: tuple[FigureSpec, ...]
+    name: str = "sequence"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stages", tuple(self.stages))
+        if len(self.stages) < 2:
+            raise SpecError("sequence", f"needs at least two stages, got {len(self.stages)}")
+        for number, stage in enumerate(self.stages, 1):
+            if not isinstance(stage, FigureSpec):
+                raise SpecError("sequence", f"stage {number} is not a figure")
+        for name in ("name", "description"):
+            if not isinstance(getattr(self, name), str):
+                raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
+
+
+@dataclass(frozen=True)
+class Look:
+    """How frames look, apart from the figure: theme, size, labels, background.
+
+    ``theme`` is a built-in name or a theme file (see ``convanim.themes.load_theme``);
+    ``labels`` None means on for comparisons and off otherwise.
+    """
+
+    theme: str = "classic"
+    transparent: bool = False
+    scale: float = 1.0
+    width: int | None = None
+    font_scale: float = 1.0
+    labels: bool | None = None
+    formula: bool = False
+    sums: bool = False
+    max_size: int = 800
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.theme, str) or not self.theme:
+            raise SpecError("theme", f"{self.theme!r} is not a theme name or file")
+        for name in ("transparent", "formula", "sums"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(
+                    name, f"{getattr(self, name)!r} is not allowed; must be true or false"
+                )
+        if self.labels is not None and not isinstance(self.labels, bool):
+            raise SpecError("labels", f"{self.labels!r} is not allowed; must be true or false")
+        for name, low, high in (("scale", 0.2, 5.0), ("font_scale", 0.25, 4.0)):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not low <= value <= high
+            ):
+                raise SpecError(
+                    name, f"{value!r} is not allowed; must be a number from {low} to {high}"
+                )
+        if self.width is not None and (not _is_int(self.width) or not 64 <= self.width <= 8000):
+            raise SpecError("width", f"{self.width!r} is not allowed; must be 64 to 8000 pixels")
+        if not _is_int(self.max_size) or self.max_size < 64:
+            raise SpecError(
+                "max_size", f"{self.max_size!r} is not allowed; must be at least 64 pixels"
+            )
