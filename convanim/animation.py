@@ -84,21 +84,29 @@ class Animation:
         renderer (the scene and an empty matplotlib figure) but draws no frame."""
         check_budget(self.n_frames, self.size, self.max_frames, self.max_pixels)
 
+    @cached_property
+    def _measure(self) -> tuple[int, tuple[int, int]]:
+        # Kept apart from the renderer, which the first pass of frames() takes over.
+        renderer = self._renderer
+        return renderer.n_frames, renderer.size
+
     @property
     def n_frames(self) -> int:
-        n = self._renderer.n_frames
+        n = self._measure[0]
         return n + max(n - 2, 0) if self.reverse else n
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels."""
-        return self._renderer.size
+        return self._measure[1]
 
     def frames(self) -> Iterator[np.ndarray]:
         """The frames as (H, W, 3) uint8 arrays (RGBA when transparent), streamed."""
         self.check_budget()
-        # A fresh renderer per pass, so that two passes never share drawing state.
-        renderer = self._new_renderer()
+        # A renderer per pass, so that two passes never share drawing state: the first pass
+        # takes the one built to measure the animation (building one can take 0.1 s), later
+        # passes build their own.
+        renderer = self.__dict__.pop("_renderer", None) or self._new_renderer()
         yield from renderer.frames()
         if self.reverse:  # back again, without repeating the two ends
             for index in range(renderer.n_frames - 2, 0, -1):

@@ -253,9 +253,9 @@ def remove_stale_temporaries(directory: str | os.PathLike[str], name: str) -> li
                 continue  # a living writer holds it
         try:
             dest = folder / name
-            if entry.name.endswith(".old") and entry.is_dir() and not dest.exists():
+            if entry.name.endswith(".old") and _real_dir(entry) and not dest.exists():
                 os.rename(entry, dest)
-            elif entry.is_dir() and not entry.is_symlink():
+            elif _real_dir(entry):
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
@@ -265,6 +265,11 @@ def remove_stale_temporaries(directory: str | os.PathLike[str], name: str) -> li
         finally:
             _unlock(lock)
     return done
+
+
+def _real_dir(path: Path) -> bool:
+    # A symbolic link is never followed: only the link itself is removed.
+    return path.is_dir() and not path.is_symlink()
 
 
 def _lock_open(path: Path, *, blocking: bool) -> int | None:

@@ -189,7 +189,14 @@ def _default_path(name: str, fmt: str | None = None) -> Path:
     from convanim.writers import get_writer
 
     suffix = get_writer(fmt).suffixes[0] if fmt else ".gif"
-    return Path("output") / f"{name}{suffix}"
+    return Path("output") / f"{_safe_file_name(name)}{suffix}"
+
+
+def _safe_file_name(name: str) -> str:
+    """A figure's name as one file name inside output/: a template's ``name = "../../x"`` must
+    not write outside it, and a NUL or a control character cannot be in a file name at all."""
+    cleaned = "".join("_" if c in "/\\" or ord(c) < 32 or c == "\x7f" else c for c in name)
+    return cleaned.lstrip(".").strip() or "figure"
 
 
 def _make_default_dir(path: Path) -> None:

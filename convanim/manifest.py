@@ -111,6 +111,7 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     except TemplateError as exc:  # its message already names the file, line and column
         raise ManifestError(str(exc)) from None
     where = str(path)
+    _reject_nul(where, data)
     for key in data:
         if key not in _TOP_KEYS:
             raise ManifestError(f"{where}: {key}: unknown key; known keys: {', '.join(_TOP_KEYS)}")
@@ -142,6 +143,22 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         outputs[figure.output] = figure.name
         figures.append(figure)
     return Manifest(path=path, defaults=defaults, figures=tuple(figures))
+
+
+def _reject_nul(where: str, value: Any, at: str = "") -> None:
+    """TOML may spell a NUL (``"\\u0000"``), but no file name can hold one: the OS would
+    refuse it with a ValueError deep inside pathlib. Refused here, naming the key."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ManifestError(f"{where}: {at}: contains a NUL character (\\u0000); not allowed")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{at}.{key}" if at else str(key)
+            if "\x00" in str(key):
+                raise ManifestError(f"{where}: {here!r}: a key contains a NUL character")
+            _reject_nul(where, item, here)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            _reject_nul(where, item, f"{at}[{number}]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,9 +306,7 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
 
     shared = {k: table.pop(k) for k in _SHARED_KEYS if k in table}
     theme = (
-        _theme(prefix, shared["theme"], Path(where).parent)
-        if "theme" in shared
-        else defaults.theme
+        _theme(prefix, shared["theme"], Path(where).parent) if "theme" in shared else defaults.theme
     )
     own_format = _format_name(prefix, shared["format"]) if "format" in shared else None
     timing = {k: shared[k] for k in _TIMING_KEYS if k in shared}

@@ -181,7 +181,25 @@ def resolve(
                 next(iter(overrides)), f"{ref!r} is a comparison; its figures cannot be overridden"
             )
         mapping = _merge(mapping, overrides)
-    return figure_from_mapping(mapping, mapping.get("name", ref), _seen)
+    try:
+        return figure_from_mapping(mapping, mapping.get("name", ref), _seen)
+    except SpecError as exc:
+        given = {_norm(k) for k in overrides or ()}
+        field = _norm(exc.field)
+        if ":" in ref or field in given or "(template " in str(exc):
+            raise
+        # A mistake inside a template file: say which file, as theme files do.
+        where = _index().get(ref, ref)
+        raise SpecError(
+            exc.field, f"{str(exc).removeprefix(exc.field + ': ')} (template {where})"
+        ) from None
+
+
+def _norm(key: str) -> str:
+    from convanim.spec import ALIASES
+
+    key = key.strip().lower().replace("-", "_")
+    return ALIASES.get(key, key)
 
 
 def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

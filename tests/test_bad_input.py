@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from click.testing import CliRunner
 
 from convanim import atomic
 from convanim.animation import Animation
+from convanim.channels import wants_channel_view
 from convanim.cli import main
 from convanim.errors import (
     BudgetError,
@@ -35,6 +38,7 @@ from convanim.errors import (
 )
 from convanim.manifest import load_manifest
 from convanim.spec import FigureSpec, LayerSpec, Look
+from convanim.templates import resolve, template_names
 from convanim.themes import load_theme
 
 # -- the files a user writes by hand, some of them wrong ----------------------------------------
@@ -65,7 +69,7 @@ kernel_size = 2
 MANIFESTS = {
     "m_syntax.toml": '[defaults]\noutput_dir = "mout"\n\n[[figures]]\nname = "a"\nop = conv\n',
     "m_unknown.toml": '[defaults]\noutput_dir = "mout"\nwobble = 1\n' + GOOD_FIGURE,
-    "m_topkey.toml": '[settings]\nx = 1\n' + GOOD_FIGURE,
+    "m_topkey.toml": "[settings]\nx = 1\n" + GOOD_FIGURE,
     "m_escape.toml": '[defaults]\noutput_dir = "mout"\n'
     + GOOD_FIGURE
     + 'output = "../escape.gif"\n',
@@ -83,6 +87,7 @@ MANIFESTS = {
     "m_delay.toml": '[defaults]\noutput_dir = "mout"\ndelay = -1\n' + GOOD_FIGURE,
     "m_big.toml": '[defaults]\noutput_dir = "mout"\n\n[[figures]]\nname = "big"\n'
     'op = "conv"\ninput_size = 100\nkernel_size = 1\n',
+    "m_nul.toml": '[defaults]\noutput_dir = "mo\\u0000ut"\n' + GOOD_FIGURE,
     "m_empty.toml": '[defaults]\noutput_dir = "mout"\nfigures = []\n',
 }
 
@@ -173,10 +178,19 @@ CLI_CASES = {
         "render", "--op", "conv_transpose", "--padding", "same", *GIF, names="--padding"
     ),
     "output-padding-too-large": cli(
-        "render", "--op", "conv_transpose", "--stride", "2", "--output-padding", "2", *GIF,
+        "render",
+        "--op",
+        "conv_transpose",
+        "--stride",
+        "2",
+        "--output-padding",
+        "2",
+        *GIF,
         names=("--output-padding", "smaller than the stride"),
     ),  # fmt: skip
-    "output-padding-on-conv": cli("render", "--output-padding", "1", *GIF, names="--output-padding"),
+    "output-padding-on-conv": cli(
+        "render", "--output-padding", "1", *GIF, names="--output-padding"
+    ),
     "groups-not-dividing": cli(
         "render", "--in-channels", "3", "--groups", "2", *GIF, names=("--groups", "divide")
     ),
@@ -201,9 +215,7 @@ CLI_CASES = {
     "width-too-small": cli("render", "conv:i5,k3", "--width", "10", *GIF, names="--width"),
     "scale-zero": cli("render", "conv:i5,k3", "--scale", "0", *GIF, names="--scale"),
     "delay-negative": cli("render", "conv:i5,k3", "--delay", "-1", *GIF, names="--delay"),
-    "delay-and-fps": cli(
-        "render", "conv:i5,k3", "--delay", "1", "--fps", "2", *GIF, names="--fps"
-    ),
+    "delay-and-fps": cli("render", "conv:i5,k3", "--delay", "1", "--fps", "2", *GIF, names="--fps"),
     "fps-zero": cli("render", "conv:i5,k3", "--fps", "0", *GIF, names="--fps"),
     "loop-negative": cli("render", "conv:i5,k3", "--loop", "-1", *GIF, names="--loop"),
     "every-zero": cli(
@@ -214,17 +226,33 @@ CLI_CASES = {
     ),
     "max-frames-zero": cli("render", "conv:i5,k3", "--max-frames", "0", *GIF, names="--max-frames"),
     # themes
-    "unknown-theme": cli("render", "conv:i5,k3", "--theme", "neon", *GIF, names=("--theme", "classic")),
+    "unknown-theme": cli(
+        "render", "conv:i5,k3", "--theme", "neon", *GIF, names=("--theme", "classic")
+    ),
     "theme-malformed-colour": cli(
-        "render", "conv:i5,k3", "--theme", "bad_colour.toml", *GIF,
+        "render",
+        "conv:i5,k3",
+        "--theme",
+        "bad_colour.toml",
+        *GIF,
         names=("--theme", "input", "#12345", "bad_colour.toml"),
     ),  # fmt: skip
     "theme-unknown-role": cli(
-        "render", "conv:i5,k3", "--padding", "0", "--theme", "unknown_role.toml", *GIF,
+        "render",
+        "conv:i5,k3",
+        "--padding",
+        "0",
+        "--theme",
+        "unknown_role.toml",
+        *GIF,
         names=("--theme", "wobble", "unknown_role.toml"),
     ),  # fmt: skip
     "theme-toml-syntax": cli(
-        "render", "conv:i5,k3", "--theme", "broken_theme.toml", *GIF,
+        "render",
+        "conv:i5,k3",
+        "--theme",
+        "broken_theme.toml",
+        *GIF,
         names=("broken_theme.toml", "line 1"),
     ),  # fmt: skip
     "theme-wrong-type": cli(
@@ -235,20 +263,38 @@ CLI_CASES = {
     ),
     # outputs: runtime errors, exit 1
     "unknown-suffix": cli("render", "conv:i5,k3", "-o", "x.bmp", code=1, names=("x.bmp", ".gif")),
-    "unknown-format": cli("render", "conv:i5,k3", "--format", "bmp", code=1, names=("'bmp'", "gif")),
+    "unknown-format": cli(
+        "render", "conv:i5,k3", "--format", "bmp", code=1, names=("'bmp'", "gif")
+    ),
     "missing-output-dir": cli(
         "render", "conv:i5,k3", "-o", "nodir/x.gif", code=1, names=("nodir", "does not exist")
     ),
     "output-under-a-file": cli(
-        "render", "conv:i5,k3", "-o", "somefile/x.gif", code=1, names=("somefile", "not a directory")
+        "render",
+        "conv:i5,k3",
+        "-o",
+        "somefile/x.gif",
+        code=1,
+        names=("somefile", "not a directory"),
     ),
     "read-only-output-dir": cli(
-        "render", "conv:i5,k3", "-o", "ro/x.gif", code=1, names=("ro", "not writable"),
+        "render",
+        "conv:i5,k3",
+        "-o",
+        "ro/x.gif",
+        code=1,
+        names=("ro", "not writable"),
         setup=lambda root, mp: read_only(root / "ro", mp),
     ),  # fmt: skip
     "output-is-a-folder": cli("render", "conv:i5,k3", "-o", "tpl", names=("-o", "tpl")),
     "storyboard-unknown-suffix": cli(
-        "render", "conv:i5,k3", "--storyboard", "s.bmp", *GIF, code=1, names=("--storyboard", ".png")
+        "render",
+        "conv:i5,k3",
+        "--storyboard",
+        "s.bmp",
+        *GIF,
+        code=1,
+        names=("--storyboard", ".png"),
     ),
     "frames-dir-under-a-file": cli(
         "render", "conv:i5,k3", "--frames", "somefile/frames", code=1, names="somefile"
@@ -261,11 +307,22 @@ CLI_CASES = {
         "render", "--input", "1000", "--kernel", "1", *GIF, names=("1000000 frames", "--max-frames")
     ),
     "too-many-frames-reverse": cli(
-        "render", "conv:i5,k3", "--reverse", "--max-frames", "10", *GIF, names=("16", "--max-frames")
+        "render",
+        "conv:i5,k3",
+        "--reverse",
+        "--max-frames",
+        "10",
+        *GIF,
+        names=("16", "--max-frames"),
     ),
     "too-many-channel-frames": cli(
-        "render", "conv:i50,k3,cin4,cout4", "--frame-order", "position_channel",
-        "--no-schematic", *GIF, names=("9216", "--schematic"),
+        "render",
+        "conv:i50,k3,cin4,cout4",
+        "--frame-order",
+        "position_channel",
+        "--no-schematic",
+        *GIF,
+        names=("9216", "--schematic"),
     ),  # fmt: skip
     "too-many-pixels": cli(
         "render", "conv:i5,k3", "--width", "8000", *GIF, names=("8000x", "pixels", "--width")
@@ -290,12 +347,20 @@ CLI_CASES = {
     "template-toml-syntax": cli(
         "render", "broken_tpl", *GIF, names=("broken_tpl.toml", "invalid TOML", "line 2")
     ),
-    "template-wrong-type": cli("render", "wrongtype_tpl", *GIF, names=("input_size", "True")),
-    "template-unknown-key": cli("render", "unknownkey_tpl", *GIF, names=("wobble", "known fields")),
-    "template-string-kernel": cli("render", "strkernel_tpl", *GIF, names=("kernel_size", "three")),
+    "template-wrong-type": cli(
+        "render", "wrongtype_tpl", *GIF, names=("input_size", "True", "wrongtype_tpl.toml")
+    ),
+    "template-unknown-key": cli(
+        "render", "unknownkey_tpl", *GIF, names=("wobble", "known fields", "unknownkey_tpl.toml")
+    ),
+    "template-string-kernel": cli(
+        "render", "strkernel_tpl", *GIF, names=("kernel_size", "three", "strkernel_tpl.toml")
+    ),
     "template-not-utf8": cli("render", "latin1_tpl", *GIF, names=("latin1_tpl.toml", "UTF-8")),
     "template-refers-to-itself": cli("render", "selfref_tpl", *GIF, names="refers to itself"),
-    "template-flag-override": cli("render", "padding_strides", "--stride", "0", *GIF, names="--stride"),
+    "template-flag-override": cli(
+        "render", "padding_strides", "--stride", "0", *GIF, names="--stride"
+    ),
     # manifests
     "manifest-missing": cli("batch", "nothere.toml", names=("nothere.toml", "no such manifest")),
     "manifest-toml-syntax": cli(
@@ -314,6 +379,7 @@ CLI_CASES = {
     "manifest-unknown-theme": cli("batch", "m_theme.toml", names=("theme", "neon")),
     "manifest-unknown-template": cli("batch", "m_template.toml", names=("template", "nosuch")),
     "manifest-negative-delay": cli("batch", "m_delay.toml", names=("defaults", "delay")),
+    "manifest-nul-in-a-path": cli("batch", "m_nul.toml", names=("output_dir", "NUL")),
     "manifest-no-figures": cli("batch", "m_empty.toml", names="figures"),
     "manifest-too-many-frames": cli(
         "batch", "m_big.toml", "--jobs", "1", code=1, names=("big", "--max-frames")
@@ -494,7 +560,64 @@ def test_a_real_terminal_gets_one_line_and_debug_gets_the_traceback(tmp_path: Pa
     assert "Traceback" not in plain.stderr + plain.stdout
     assert error_lines(plain.stderr) == ["Error: --input: 0 is not allowed; must be at least 1"]
 
-    debug = subprocess.run(command + ["--debug", *args], cwd=tmp_path, capture_output=True, text=True)
+    debug = subprocess.run(
+        command + ["--debug", *args], cwd=tmp_path, capture_output=True, text=True
+    )
     assert debug.returncode != 0
     assert "Traceback" in debug.stderr and "SpecError" in debug.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_templates_name_cannot_lead_the_default_output_out_of_output(workdir: Path) -> None:
+    """Data stays data: the name a template gives its figure becomes one file name in output/."""
+    (workdir / "tpl" / "sneaky.toml").write_text(
+        'name = "../../escaped"\nop = "conv"\ninput_size = 3\nkernel_size = 2\n'
+    )
+    result = CliRunner().invoke(main, ["render", "sneaky", "--delay", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (workdir / "output").iterdir()] == ["_.._escaped.gif"]
+    assert not (workdir.parent / "escaped.gif").exists()
+    assert not list(workdir.parent.parent.glob("escaped.gif"))
+
+
+# -- bounds -------------------------------------------------------------------------------------
+
+
+def test_the_frame_count_comes_from_the_geometry_before_anything_is_built() -> None:
+    from convanim.budget import frames_of
+
+    huge = FigureSpec(LayerSpec(input_size=1_000_000, kernel_size=1), name="huge")
+    assert frames_of(huge) == 10**12
+    started = time.perf_counter()
+    with pytest.raises(BudgetError, match="1000000000000 frames"):
+        Animation(huge).n_frames  # noqa: B018 - the property is the request
+    # A drawn grid of 10**12 cells would take minutes and terabytes: nothing was built.
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_the_geometry_count_bounds_every_templates_real_frame_count(name: str) -> None:
+    from convanim.budget import frames_of
+
+    target = resolve(name)
+    counted, drawn = frames_of(target), Animation(target).n_frames
+    assert counted >= drawn  # never below: the budget is never too lenient
+    if isinstance(target, FigureSpec) and not wants_channel_view(target):
+        assert counted == drawn  # one frame per output cell, exactly
+    else:
+        # A schematic shows a few positions on the diagonal; the count allows for all four.
+        assert counted - drawn <= 3
+
+
+def test_memory_stays_flat_in_the_frame_count(tmp_path: Path) -> None:
+    """Frames are streamed into the GIF writer: 4x the frames is not 4x the memory."""
+    look = Look(width=400)  # the same frame width for both
+    peaks = []
+    for ref in ("conv:i10,k1,s2", "conv:i10,k1,s2", "conv:i10,k1"):  # the first one warms up
+        animation = Animation(resolve(ref), look=look)
+        tracemalloc.start()
+        animation.save(tmp_path / "m.gif", delay=0.01)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    small, large = peaks[1], peaks[2]  # 25 and 100 frames
+    assert large < 1.5 * small, (small, large)

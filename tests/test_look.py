@@ -67,8 +67,8 @@ def test_mp4_without_the_extra_says_how_to_install_it(
 ) -> None:
     from convanim import writers
 
-    mp4 = writers.get_writer("mp4")
-    monkeypatch.setattr(type(mp4), "is_available", lambda self: False)
+    mp4 = next(w for w in writers.writers() if w.name == "mp4")
+    monkeypatch.setattr(type(mp4), "is_available", lambda self: self.name != "mp4")
     result = run("render", "padding_strides", "-o", "slide.mp4")
     assert result.exit_code == 1
     assert "convanim[mp4]" in result.output
