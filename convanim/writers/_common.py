@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from convanim.errors import SpecError
-from convanim.writers import WriteOptions
+from convanim.writers import WriteOptions, WriteResult
 
 
 @dataclass
@@ -144,3 +146,43 @@ def merged(stream: FrameStream) -> Iterator[tuple[np.ndarray, float]]:
 def to_ms(seconds: float) -> int:
     """Whole milliseconds (APNG and WebP's unit), at least 1."""
     return max(1, round(seconds * 1000))
+
+
+def save_all_with_pillow(
+    path: Path, frames: Iterable[np.ndarray], options: WriteOptions, fmt: str, **params: Any
+) -> WriteResult:
+    """Write an animation with Pillow's ``save_all`` (APNG, WebP), atomically.
+
+    Pillow needs every frame at once, so these formats hold the (merged) frames in memory.
+    """
+    from PIL import Image
+
+    from convanim.atomic import atomic_path
+
+    stream = open_frames(frames, options)
+    with atomic_path(path) as tmp:
+        images: list[Image.Image] = []
+        durations: list[int] = []
+        total = 0.0
+        for frame, seconds in merged(stream):
+            images.append(Image.fromarray(frame, "RGBA" if stream.alpha else "RGB"))
+            durations.append(to_ms(seconds))
+            total += seconds
+        with open(tmp, "wb") as out:
+            images[0].save(
+                out,
+                format=fmt.upper(),
+                save_all=True,
+                append_images=images[1:],
+                duration=durations,
+                loop=options.loop,
+                **params,
+            )
+    return WriteResult(
+        path=path,
+        format=fmt.lower(),
+        n_frames=len(images),
+        size=stream.size,
+        bytes=path.stat().st_size,
+        duration=total,
+    )
