@@ -29,7 +29,7 @@ from convanim.atomic import atomic_write_text, remove_stale_temporaries
 from convanim.errors import OutputError
 from convanim.jobs import Job, Outcome, Report, run_jobs
 from convanim.manifest import INDEX_NAME, STATE_NAME, Manifest, ManifestFigure
-from convanim.spec import CompareSpec, FigureSpec, LayerSpec
+from convanim.spec import CompareSpec, FigureSpec
 from convanim.templates import Resolved
 from convanim.themes import load_theme
 
@@ -256,42 +256,12 @@ def caption(target: Resolved) -> list[str]:
 
 
 def _layer_caption(figure: FigureSpec) -> str:
-    from convanim.geometry import output_size  # numpy: only when an index is made
+    from convanim.explain import parameter_line  # numpy: only when an index is made
 
-    layer: LayerSpec = figure.layer
-    parts = [
-        f"i={_pair(layer.input_size)}",
-        f"k={_pair(layer.kernel_size)}",
-        f"s={_pair(layer.stride)}",
-        f"p={_padding(layer.padding)}",
-    ]
-    if layer.dilation != (1, 1):
-        parts.append(f"d={_pair(layer.dilation)}")
-    if any(layer.output_padding):
-        parts.append(f"a={_pair(layer.output_padding)}")
-    if layer.ceil_mode:
-        parts.append("ceil")
-    if layer.in_channels != 1 or layer.out_channels != 1:
-        parts.append(f"c={layer.in_channels}→{layer.out_channels}")
-    if layer.groups != 1:
-        parts.append(f"g={layer.groups}")
-    text = f"{layer.op}  {' '.join(parts)} → o={_pair(output_size(layer))}"
+    text = parameter_line(figure.layer)
     if figure.view != "arithmetic":
         text += f"  ({figure.view})"
     return text
-
-
-def _pair(pair: tuple[int, ...]) -> str:
-    return str(pair[0]) if len(set(pair)) == 1 else "x".join(str(v) for v in pair)
-
-
-def _padding(padding: tuple[int, int, int, int] | str) -> str:
-    if isinstance(padding, str):
-        return padding
-    top, bottom, left, right = padding
-    if top == bottom and left == right:
-        return _pair((top, left))
-    return "x".join(str(v) for v in padding)
 
 
 _STYLE = """\

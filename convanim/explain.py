@@ -196,6 +196,41 @@ def _axis_formula(spec: LayerSpec, axis: int) -> str:
     )
 
 
+def parameter_line(layer: LayerSpec) -> str:
+    """The layer's parameters and output size on one line, e.g. ``conv  i=5 k=1 s=2 p=0 → o=3``
+    (figure captions and the batch index both show it)."""
+    parts = [
+        f"i={_short(layer.input_size)}",
+        f"k={_short(layer.kernel_size)}",
+        f"s={_short(layer.stride)}",
+        f"p={_short_padding(layer.padding)}",
+    ]
+    if layer.dilation != (1, 1):
+        parts.append(f"d={_short(layer.dilation)}")
+    if any(layer.output_padding):
+        parts.append(f"a={_short(layer.output_padding)}")
+    if layer.ceil_mode:
+        parts.append("ceil")
+    if layer.in_channels != 1 or layer.out_channels != 1:
+        parts.append(f"c={layer.in_channels}→{layer.out_channels}")
+    if layer.groups != 1:
+        parts.append(f"g={layer.groups}")
+    return f"{layer.op}  {' '.join(parts)} → o={_short(geometry.output_size(layer))}"
+
+
+def _short(pair: Sequence[int]) -> str:
+    return str(pair[0]) if len(set(pair)) == 1 else "x".join(str(v) for v in pair)
+
+
+def _short_padding(padding: tuple[int, int, int, int] | str) -> str:
+    if isinstance(padding, str):
+        return padding
+    top, bottom, left, right = padding
+    if top == bottom and left == right:
+        return _short((top, left))
+    return "x".join(str(v) for v in padding)
+
+
 def formula_line(spec: LayerSpec) -> str:
     """The output-size formula with the numbers only, short enough for a figure's caption,
     e.g. "o = floor((5 + 1 + 1 - 1·(3 - 1) - 1) / 2) + 1 = 3" (per axis when they differ)."""

@@ -36,11 +36,10 @@ from convanim.themes import CLASSIC, Theme
 
 # The oblique projection of the reference, (x, y) -> (x - 0.7 y, 0.5 x + 0.65 y), at 30 px per
 # grid unit, rounded to whole pixels: x -> (u, u/2), y -> (-2u/3, 2u/3) rounded, with u even,
-# so every vertex is integral. Big grids step the unit down to fit MAX_SIZE.
+# so every vertex is integral. Big grids step the unit down to fit Look.max_size.
 _UNIT = 30
 _EX = np.array([_UNIT, _UNIT // 2])
 _EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3])
-MAX_SIZE = 800  # default largest width or height of a frame, in pixels
 _LINE = 2.0  # cell borders: the reference's 0.8 pt at 150 dpi is ~1.7 px
 _THIN = 1.0  # projection lines
 _DASH = (0, (3.0, 3.0))  # in units of the line width: 6 px on, 6 px off
@@ -157,11 +156,10 @@ class _Layout:
     sums: _Label | None = None  # where the numerical sum of products goes
 
 
-def _arrange(scene: Scene, max_size: int = MAX_SIZE, look: Look | None = None) -> _Layout:
-    """Place the planes at the largest cell size that fits ``max_size`` (from the reference's
+def _arrange(scene: Scene, look: Look) -> _Layout:
+    """Place the planes at the largest cell size that fits ``look.max_size`` (from the reference's
     size times ``look.scale``, or fitted to ``look.width``), with the labels the look asks for."""
-    look = look or Look(max_size=max_size)
-    limit = min(max_size, look.max_size)
+    limit = look.max_size
     flat = scene.view == "numerical"
     if look.width is not None:
         natural = _place_planes(scene, _NUM_CELL if flat else _UNIT, look, 1.0)
@@ -249,34 +247,15 @@ def _text_box(label: _Label) -> np.ndarray:
 
 
 def _captions(scene: Scene, look: Look) -> list[str]:
-    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1  ->  o=3", and the formula."""
+    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", and the formula."""
+    from convanim.explain import formula_line, parameter_line
+
     spec = scene.spec
-
-    def pair(values: Sequence[int]) -> str:
-        return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
-
-    top, bottom, left, right = spec.pads
-    if top == bottom == left == right:
-        pad = str(top)
-    elif top == bottom and left == right:
-        pad = f"{top}x{left}"
-    else:
-        pad = f"({top},{bottom},{left},{right})"
-    parts = [f"i={pair(spec.input_size)}", f"k={pair(spec.kernel_size)}",
-             f"s={pair(spec.stride)}", f"p={pad}"]  # fmt: skip
-    if spec.dilation != (1, 1):
-        parts.append(f"d={pair(spec.dilation)}")
-    if any(spec.output_padding):
-        parts.append(f"a={pair(spec.output_padding)}")
-    if spec.ceil_mode:
-        parts.append("ceil")
-    # cmr10 has no underscore, and "max pool" reads better anyway.
-    lines = [
-        f"{spec.op.replace('_', ' ')}  {' '.join(parts)}  \u2192  o={pair(scene.output_shape)}"
-    ]
+    # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
+    # more room than in the index's monospace.
+    line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
+    lines = [line.replace(" → o=", "  →  o=")]
     if look.formula:
-        from convanim.explain import formula_line
-
         lines.append(formula_line(spec))
     return lines
 
@@ -301,7 +280,6 @@ class FigureRenderer:
         figure: FigureSpec,
         theme: Theme = CLASSIC,
         fast: bool = True,
-        max_size: int = MAX_SIZE,
         look: Look | None = None,
         host: tuple[Figure, float, float] | None = None,
     ):
@@ -312,7 +290,7 @@ class FigureRenderer:
         self.theme = theme
         self.fast = fast
         self.look = look or Look()
-        self._place = _arrange(self.scene, max_size, self.look)
+        self._place = _arrange(self.scene, self.look)
         # Whole-pixel lines: 2 px borders and 1 px rays at the reference size.
         self._line = max(1.0, round(_LINE * self._place.zoom))
         self._thin = max(1.0, round(_THIN * self._place.zoom))

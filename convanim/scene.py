@@ -7,6 +7,7 @@ bounding box and the output cell it writes. Numerical scenes also carry the valu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,7 +60,7 @@ class Scene:
         weights = None if self.kernel_weights is None else self.kernel_weights.ravel()
         return FrameState(index, window.out, window.taps, window.box, weights)
 
-    def frames(self):  # noqa: ANN201 - a plain generator of FrameState
+    def frames(self) -> Iterator[FrameState]:
         for index in range(self.n_frames):
             yield self.frame(index)
 
