@@ -1,9 +1,11 @@
 """Built-in and user templates: figures kept as TOML data, found by name.
 
-A template is a ``templates/<name>.toml`` file holding either a figure (figure keys and layer
+A template is a ``<name>.toml`` file holding either a figure (figure keys and layer
 fields, see ``FigureSpec.from_mapping``) or a comparison (``compare = [refs]``, ``labels``).
 Anything that names a figure — a template name or a spec string such as ``conv:i5,k1,s2`` — is
-resolved here. Templates are parsed as TOML only: no code runs.
+resolved here. Templates are parsed as TOML only: no code runs. The built-in ones are package data
+(``convanim/catalog/templates``), found through ``importlib.resources`` so that an installed
+wheel has them wherever it runs; folders named by ``$CONVANIM_TEMPLATES`` come first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from importlib import resources
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,12 +29,27 @@ else:  # pragma: no cover
 Resolved = FigureSpec | CompareSpec | SequenceSpec
 
 
+STARTER_MANIFEST = "blog.toml"
+
+
+def builtin_dir() -> Path:
+    """The built-in templates inside the installed package."""
+    # pip installs packages as plain folders, so the resource is a real path; a zipped install
+    # (which pip never makes) would fail here loudly rather than find no templates.
+    return Path(str(resources.files("convanim.catalog").joinpath("templates")))
+
+
 def template_dirs() -> list[Path]:
     """Where templates are looked up: $CONVANIM_TEMPLATES (os.pathsep-separated), then the
     built-in folder."""
     dirs = [Path(p) for p in os.environ.get("CONVANIM_TEMPLATES", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "templates")
+    dirs.append(builtin_dir())
     return dirs
+
+
+def starter_manifest() -> str:
+    """The text of the starter batch manifest (the blog's figures) that ``batch --init`` writes."""
+    return (builtin_dir() / STARTER_MANIFEST).read_text(encoding="utf-8")
 
 
 def _index() -> dict[str, Path]:
