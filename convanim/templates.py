@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from importlib import resources
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
