@@ -191,8 +191,41 @@ def resolve(
     if ":" in ref:
         mapping: dict[str, Any] = parse_spec_string(ref)
         mapping["name"] = ref.replace(":", "_").replace(",", "_").replace("=", "")
-    else:
-        mapping = read_template(ref)
+        return _build(mapping, ref, overrides, _seen, where=None)
+    return _build(read_template(ref), ref, overrides, _seen, where=_index().get(ref))
+
+
+def resolve_file(
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None
+) -> Resolved:
+    """A template file a user keeps (e.g. one made by ``convanim templates copy``) as a figure;
+    its name is the file's stem unless the file sets one. Only the command line reads templates
+    by path: inside templates and manifests a figure is always named, never a path."""
+    given, path = os.fspath(path), Path(path)
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "does not exist"
+        raise TemplateError(f"template file {given!r} {what}")
+    mapping = read_toml(path)
+    if "figures" in mapping:
+        raise TemplateError(
+            f"{path} is a batch manifest, not a template; run 'convanim batch {path}'"
+        )
+    return _build(mapping, path.stem, overrides, (), where=path)
+
+
+def template_path(name: str) -> Path:
+    """The file behind a template name (for ``templates show`` and ``templates copy``)."""
+    read_template(name)  # an unknown name fails here, with suggestions
+    return _index()[name]
+
+
+def _build(
+    mapping: dict[str, Any],
+    ref: str,
+    overrides: Mapping[str, Any] | None,
+    _seen: tuple[str, ...],
+    where: Path | None,
+) -> Resolved:
     if overrides:
         if "compare" in mapping:
             raise SpecError(
@@ -204,10 +237,9 @@ def resolve(
     except SpecError as exc:
         given = {_norm(k) for k in overrides or ()}
         field = _norm(exc.field)
-        if ":" in ref or field in given or "(template " in str(exc):
+        if where is None or field in given or "(template " in str(exc):
             raise
         # A mistake inside a template file: say which file, as theme files do.
-        where = _index().get(ref, ref)
         raise SpecError(
             exc.field, f"{str(exc).removeprefix(exc.field + ': ')} (template {where})"
         ) from None
