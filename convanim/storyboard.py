@@ -15,7 +15,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from convanim.atomic import atomic_path
+from convanim.atomic import atomic_file
 from convanim.errors import OutputError, SpecError
 from convanim.render import _FONT, FigureRenderer, _rgba
 from convanim.spec import CompareSpec, FigureSpec, Look
@@ -102,7 +102,7 @@ def save_storyboard(
             fontproperties=_FONT,
             fontsize=14,
         )
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as out:
         # metadata pinned so that the same spec gives the same bytes (no dates, no versions).
         meta = {
             "png": {"Software": None},
@@ -110,5 +110,5 @@ def save_storyboard(
             "svg": {"Date": None},
         }[fmt]
         with rc_context({"svg.hashsalt": "convanim"}):  # SVG ids from a fixed salt
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, transparent=look.transparent)
+            fig.savefig(out, format=fmt, dpi=dpi, metadata=meta, transparent=look.transparent)
     return path, len(chosen)
