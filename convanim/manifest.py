@@ -90,6 +90,8 @@ class Manifest:
     path: Path
     defaults: Defaults
     figures: tuple[ManifestFigure, ...]
+    # The output folder's real path when the manifest was read: writes are held inside it.
+    output_root: Path | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -142,7 +144,8 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         names[figure.name] = number
         outputs[figure.output] = figure.name
         figures.append(figure)
-    return Manifest(path=path, defaults=defaults, figures=tuple(figures))
+    root = Path(os.path.realpath(defaults.output_dir))
+    return Manifest(path=path, defaults=defaults, figures=tuple(figures), output_root=root)
 
 
 def _reject_nul(where: str, value: Any, at: str = "") -> None:
