@@ -10,8 +10,8 @@ removes the stale temporaries of its destination. "Stale" is decided by a lock, 
 name: a writer holds an exclusive ``flock`` on its temporary for as long as it lives, and the
 kernel drops that lock when the process dies, so a temporary that can be locked belongs to no
 one. Two processes writing the same destination at once therefore never delete each other's
-work; the later rename wins and the file is always one whole version. (Where ``fcntl`` does not
-exist, only temporaries older than a day are removed.)
+work; the later rename wins and the file is always one whole version. (``convanim.leftovers``
+holds that clean-up.)
 
 Every step after the destination's folder is opened — checking what is there, cleaning up,
 creating the temporary, renaming — is made relative to that folder's descriptor, with the rules
@@ -31,24 +31,30 @@ import errno
 import os
 import re
 import secrets
-import shutil
 import stat
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from convanim.errors import OutputError
+from convanim.leftovers import (
+    MAX_PREFIX_NAME,
+    exists_at,
+    lock_at,
+    remove_stale,
+    remove_stale_temporaries,
+    rmtree_at,
+    temporary_pattern,
+    unlock,
+)
 from convanim.safe_path import (
     DIR_FLAGS,
     NOFOLLOW,
     Place,
     check_destination,
-    open_folder,
     open_place,
     refuse_special,
 )
@@ -74,12 +80,6 @@ __all__ = [
 _USER_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
 )
-
-# Keeps temporary names well under NAME_MAX (255) even for long destination names.
-_MAX_PREFIX_NAME = 80
-
-# Without locks, a temporary this old is surely abandoned (no figure takes a day to write).
-_STALE_AGE = 24 * 3600
 
 # Attempts at renaming a finished folder in while other writers keep renaming theirs.
 _SWAP_TRIES = 50
@@ -167,7 +167,7 @@ def atomic_dir(
         try:
             _check_writable(place)
             _check_replaceable_dir(place, allowed)
-            if _remove_stale(place.fd, place.folder, place.real, place.name):
+            if remove_stale(place.fd, place.folder, place.real, place.name):
                 _check_replaceable_dir(place, allowed)  # a restored ``.old`` folder is checked too
             tmp, lock = _new_temp(place, make_dir=True)
         except OSError as exc:
@@ -183,18 +183,18 @@ def atomic_dir(
                 _raise_if_users(exc, dest)
                 raise
         except BaseException:
-            if olds and not _exists(place.fd, place.name):
+            if olds and not exists_at(place.fd, place.name):
                 with suppress(OSError):
                     os.rename(olds[-1][0], place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
-            _rmtree_at(place.fd, place.real, tmp)
+            rmtree_at(place.fd, place.real, tmp)
             raise
         finally:
-            _unlock(lock)
+            unlock(lock)
         _fsync_fd(place.fd)
     finally:
         for old, old_lock in olds:
-            _rmtree_at(place.fd, place.real, old)
-            _unlock(old_lock)
+            rmtree_at(place.fd, place.real, old)
+            unlock(old_lock)
         place.close()
 
 
@@ -222,28 +222,6 @@ def spool_beside(dest: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
-def temporary_pattern(name: str) -> re.Pattern[str]:
-    """The names of ``name``'s temporaries: ``.NAME.XXXXXXXX.tmp`` and ``.NAME.XXXXXXXX.old``."""
-    return re.compile(rf"\.{re.escape(name[:_MAX_PREFIX_NAME])}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
-
-
-def remove_stale_temporaries(directory: str | os.PathLike[str], name: str) -> list[Path]:
-    """Remove the temporaries of ``directory/name`` that no living process is writing.
-
-    A ``.old`` folder whose destination is missing (a kill between moving the old output aside
-    and renaming the new one in) is put back instead. Returns what was removed or restored.
-    Inside ``safe_path.confined_to``, a folder reached through a link is left alone.
-    """
-    try:
-        fd, real = open_folder(directory)
-    except OutputError:
-        return []
-    try:
-        return _remove_stale(fd, Path(directory), real, name)
-    finally:
-        os.close(fd)
-
-
 # --------------------------------------------------------------------------------------------
 # helpers
 
@@ -256,7 +234,7 @@ def _temporary_file(dest: Path) -> Iterator[tuple[Place, str, int]]:
         try:
             _check_writable(place)
             _check_existing(place, folder=False)
-            _remove_stale(place.fd, place.folder, place.real, place.name)
+            remove_stale(place.fd, place.folder, place.real, place.name)
             tmp, fd = _new_temp(place, make_dir=False)
         except OSError as exc:
             _raise_if_users(exc, dest)
@@ -277,7 +255,7 @@ def _temporary_file(dest: Path) -> Iterator[tuple[Place, str, int]]:
                 os.unlink(tmp, dir_fd=place.fd)
             raise
         finally:
-            _unlock(fd)
+            unlock(fd)
     finally:
         place.close()
 
@@ -324,11 +302,11 @@ def _swap_in(
         # Re-checked: a folder may have appeared while frames were being drawn.
         _check_replaceable_dir(place, allowed)
         try:
-            if _exists(place.fd, place.name):
+            if exists_at(place.fd, place.name):
                 old = _free_name(place, ".old")
                 # Locked before the move (the lock follows the folder), so that no cleaner
                 # takes the old folder for abandoned while it is still needed.
-                olds.append((old, _lock_at(place.fd, place.name, blocking=True)))
+                olds.append((old, lock_at(place.fd, place.name, blocking=True)))
                 os.rename(place.name, old, src_dir_fd=place.fd, dst_dir_fd=place.fd)
             os.rename(tmp, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
             return
@@ -338,19 +316,11 @@ def _swap_in(
     raise OutputError(f"{place.dest}: other processes keep replacing this folder; try again")
 
 
-def _exists(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
-
-
 def _free_name(place: Place, suffix: str) -> str:
-    prefix = f".{place.name[:_MAX_PREFIX_NAME]}."
+    prefix = f".{place.name[:MAX_PREFIX_NAME]}."
     while True:
         name = f"{prefix}{secrets.token_hex(4)}{suffix}"
-        if not _exists(place.fd, name):
+        if not exists_at(place.fd, name):
             return name
 
 
@@ -386,74 +356,7 @@ def _new_temp(place: Place, *, make_dir: bool) -> tuple[str, int]:
             return name, fd
         # A cleaner removed it between its creation and our lock (it looked abandoned):
         # make another.
-        _unlock(fd)
-
-
-def _remove_stale(dir_fd: int, shown: Path, real: Path, name: str) -> list[Path]:
-    pattern = temporary_pattern(name)
-    done: list[Path] = []
-    try:
-        entries = [e for e in os.listdir(dir_fd) if pattern.fullmatch(e)]
-    except OSError:
-        return done
-    for entry in entries:
-        try:
-            info = os.stat(entry, dir_fd=dir_fd, follow_symlinks=False)
-        except OSError:
-            continue
-        lock: int | None = None
-        if stat.S_ISLNK(info.st_mode):
-            pass  # never a temporary of ours, and never followed: only the link goes
-        elif fcntl is None:
-            if time.time() - info.st_mtime < _STALE_AGE:
-                continue
-        else:
-            try:
-                lock = _lock_at(dir_fd, entry, blocking=False)
-            except OSError:
-                continue  # gone already, or not ours to open
-            if lock is None:
-                continue  # a living writer holds it
-        try:
-            if stat.S_ISDIR(info.st_mode):
-                if entry.endswith(".old") and not _exists(dir_fd, name):
-                    os.rename(entry, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-                else:
-                    _rmtree_at(dir_fd, real, entry)
-            else:
-                os.unlink(entry, dir_fd=dir_fd)
-            done.append(shown / entry)
-        except OSError:
-            pass  # a read-only folder: the write itself will report it
-        finally:
-            _unlock(lock)
-    return done
-
-
-def _rmtree_at(dir_fd: int, real: Path, name: str) -> None:
-    if sys.version_info >= (3, 11):
-        shutil.rmtree(name, ignore_errors=True, dir_fd=dir_fd)
-    else:  # pragma: no cover - no dir_fd before 3.11
-        shutil.rmtree(real / name, ignore_errors=True)
-
-
-def _lock_at(dir_fd: int, name: str, *, blocking: bool) -> int | None:
-    """Open ``name`` (a file or a folder, never a link, never waiting on a FIFO) and lock it
-    exclusively; return the descriptor. Non-blocking: None if another process holds the lock.
-    Without fcntl: None always."""
-    if fcntl is None:
-        return None
-    flags = os.O_RDONLY | NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(name, flags, dir_fd=dir_fd)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        unlock(fd)
 
 
 def _same_file(fd: int, dir_fd: int, name: str) -> bool:
@@ -462,13 +365,6 @@ def _same_file(fd: int, dir_fd: int, name: str) -> bool:
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _unlock(fd: int | None) -> None:
-    # Closing the descriptor releases the flock.
-    if fd is not None:
-        with suppress(OSError):
-            os.close(fd)
 
 
 def _raise_if_users(exc: OSError, dest: Path) -> None:
