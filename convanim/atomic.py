@@ -280,10 +280,18 @@ def _check_existing(place: Place, *, folder: bool) -> os.stat_result | None:
 
 
 def _check_replaceable_dir(place: Place, allowed: Callable[[Path], bool]) -> None:
-    if _check_existing(place, folder=True) is not None and not allowed(place.real_dest):
+    for _ in range(_SWAP_TRIES):
+        if _check_existing(place, folder=True) is None:
+            return
+        try:
+            if allowed(place.real_dest):
+                return
+        except FileNotFoundError:
+            continue  # moved away while it was looked at (another writer's swap): look again
         raise OutputError(
             f"refusing to replace folder {place.dest}: it holds files convanim did not write"
         )
+    raise OutputError(f"{place.dest}: other processes keep replacing this folder; try again")
 
 
 def _is_empty_dir(path: Path) -> bool:
@@ -296,7 +304,8 @@ def _swap_in(
     """Rename the finished folder ``tmp`` to the destination, moving an older one aside.
 
     Another writer may rename its own folder in between our two renames (rename cannot replace
-    a non-empty folder: ENOTEMPTY); then the swap is simply made again.
+    a non-empty folder: ENOTEMPTY); then the swap is simply made again. What was moved aside is
+    checked once more where it now lies, and put back if it is not ours to replace.
     """
     for _ in range(_SWAP_TRIES):
         # Re-checked: a folder may have appeared while frames were being drawn.
@@ -306,8 +315,20 @@ def _swap_in(
                 old = _free_name(place, ".old")
                 # Locked before the move (the lock follows the folder), so that no cleaner
                 # takes the old folder for abandoned while it is still needed.
-                olds.append((old, lock_at(place.fd, place.name, blocking=True)))
-                os.rename(place.name, old, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+                old_lock = lock_at(place.fd, place.name, blocking=True)
+                try:
+                    os.rename(place.name, old, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+                except BaseException:
+                    unlock(old_lock)
+                    raise
+                olds.append((old, old_lock))
+                if not allowed(place.real / old):  # swapped for someone's folder meanwhile
+                    os.rename(old, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+                    unlock(olds.pop()[1])
+                    raise OutputError(
+                        f"refusing to replace folder {place.dest}: it holds files convanim did "
+                        "not write"
+                    )
             os.rename(tmp, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
             return
         except OSError as exc:
