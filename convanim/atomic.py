@@ -32,7 +32,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -55,6 +54,7 @@ from convanim.safe_path import (
     NOFOLLOW,
     Place,
     check_destination,
+    open_folder,
     open_place,
     refuse_special,
 )
@@ -211,15 +211,31 @@ def atomic_write_text(dest: str | os.PathLike[str], text: str, encoding: str = "
 
 
 def spool_beside(dest: str | os.PathLike[str]) -> BinaryIO:
-    """An anonymous scratch file on the destination's disk, not in ``$TMPDIR``: a full or
+    """An anonymous scratch file in the destination's folder, not in ``$TMPDIR``: a full or
     missing temporary folder must not fail a write whose own disk has room (or be blamed on it).
-    """
-    folder = os.path.realpath(Path(dest).parent)
+    The folder is opened like the destination's (``safe_path``), so scratch data never lands
+    elsewhere either."""
+    dest = Path(dest)
+    fd, _ = open_folder(dest.parent, for_output=dest)
     try:
-        return tempfile.TemporaryFile(prefix=".convanim-spool.", dir=folder)
+        try:
+            # O_TMPFILE: a file without a name, gone with its descriptor whatever happens.
+            flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | os.O_TMPFILE
+            scratch = os.open(".", flags, 0o600, dir_fd=fd)
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
+                raise
+            # No O_TMPFILE here: a hidden name, unlinked at once.
+            name = f".{dest.name[:MAX_PREFIX_NAME]}.{secrets.token_hex(4)}.tmp"
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+            scratch = os.open(name, flags, 0o600, dir_fd=fd)
+            os.unlink(name, dir_fd=fd)
+        return os.fdopen(scratch, "w+b")
     except OSError as exc:
-        _raise_if_users(exc, Path(dest))
+        _raise_if_users(exc, dest)
         raise
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------------
