@@ -29,6 +29,7 @@ from convanim.atomic import atomic_write_text, remove_stale_temporaries
 from convanim.errors import OutputError
 from convanim.jobs import Job, Outcome, Report, run_jobs
 from convanim.manifest import INDEX_NAME, STATE_NAME, Manifest, ManifestFigure
+from convanim.safe_path import confined_to, make_dirs
 from convanim.spec import CompareSpec, FigureSpec
 from convanim.templates import Resolved
 from convanim.themes import load_theme
@@ -157,6 +158,22 @@ def run_batch(
     caller already made it (to size a progress bar). ``on_done`` sees each rendered figure's
     outcome, in manifest order. A failing figure is an outcome like any other; the rest go on.
     """
+    # Every write of the run, here and in the workers, must land inside the output folder as it
+    # was when the manifest was read, even if a folder below it becomes a link meanwhile.
+    inside = (str(manifest.output_dir), str(manifest.output_root or manifest.output_dir.resolve()))
+    with confined_to(*inside):
+        return _run_batch(manifest, processes, force, html, planned, on_done, inside)
+
+
+def _run_batch(
+    manifest: Manifest,
+    processes: int,
+    force: bool,
+    html: bool | None,
+    planned: list[Planned] | None,
+    on_done: Callable[[Outcome], None] | None,
+    inside: tuple[str, str],
+) -> BatchResult:
     if planned is None:
         planned = plan(manifest, force)
     report = Report(unchanged=sum(not p.todo for p in planned))
@@ -182,15 +199,9 @@ def run_batch(
     failed_early: list[Outcome] = []
     for item in todo:
         try:
-            item.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            failed_early.append(
-                Outcome(
-                    item.figure.name,
-                    item.path,
-                    error=f"cannot create folder {item.path.parent}: {exc.strerror}",
-                )
-            )
+            make_dirs(item.path.parent)  # never through a link: see safe_path
+        except OutputError as exc:
+            failed_early.append(Outcome(item.figure.name, item.path, error=str(exc)))
             continue
         _remove_leftovers(item.path.parent, [item.path.name])
         jobs.append(
@@ -202,6 +213,7 @@ def run_batch(
                 dataclasses.asdict(item.figure.options),
                 item.figure.theme,
                 max_frames=manifest.defaults.max_frames,
+                inside=inside,
             )
         )
 

@@ -20,6 +20,7 @@ import click
 
 from convanim import __version__
 from convanim.budget import DEFAULT_MAX_FRAMES
+from convanim.cli_guard import GuardedGroup  # environment failures as one line
 from convanim.errors import BudgetError, ConvanimError, OutputError, SpecError, TemplateError
 
 # Layer fields and the flags that set them, so that errors name the flag the user typed.
@@ -85,7 +86,7 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__,
     prog_name="convanim",
@@ -461,10 +462,9 @@ def templates_copy(name: str, dest: str | None, force: bool) -> None:
 
 
 def _read_template_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}: cannot read: {exc}") from None
+    from convanim.safe_read import read_text  # a regular file, bounded: never a hang
+
+    return read_text(path)
 
 
 @main.command()

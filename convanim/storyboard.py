@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from convanim.atomic import atomic_path
+from convanim.atomic import atomic_file
 from convanim.backends.mpl import write_still
 from convanim.compose import side_by_side, storyboard
 from convanim.display import TextMetrics
@@ -52,6 +52,6 @@ def save_storyboard(
     else:
         picture = planar_picture(target, look, TextMetrics())
     board, chosen = storyboard(picture, every, columns)
-    with atomic_path(path) as tmp:
-        write_still(board, theme, tmp, fmt, dpi, look.transparent, index=0)
+    with atomic_file(path) as out:
+        write_still(board, theme, out, fmt, dpi, look.transparent, index=0)
     return path, len(chosen)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from convanim.errors import SpecError, TemplateError
+from convanim.safe_read import BOM, read_bounded, read_text
 from convanim.spec import FIGURE_KEYS, CompareSpec, FigureSpec, SequenceSpec, parse_spec_string
 
 if sys.version_info >= (3, 11):
@@ -66,10 +67,10 @@ def _is_manifest(path: Path) -> bool:
     """A batch manifest (a ``figures`` array, see convanim.manifest) may sit beside templates;
     it is not a figure. An unreadable file stays in the index, so its error is still shown."""
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)  # a FIFO among the templates must not hang the listing
         # Parsing only files that mention the key keeps the index as cheap as a glob.
-        return b"figures" in raw and "figures" in tomllib.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return b"figures" in raw and "figures" in tomllib.loads(raw.removeprefix(BOM).decode())
+    except (TemplateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
 
 
@@ -78,16 +79,16 @@ def template_names() -> list[str]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the file, line and column."""
+    """Parse a TOML file; syntax errors name the file, line and column.
+
+    The file must be a regular file of at most ``safe_read.MAX_TOML_BYTES`` (1 MiB); a UTF-8
+    BOM is allowed. A FIFO, a device or a folder is a ``TemplateError``, never a hang.
+    """
+    text = read_text(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:  # TOML is UTF-8; a stray Latin-1 byte is not a bug here
-        raise TemplateError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def read_template(name: str) -> dict[str, Any]:

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from test_render import check_golden
 
+from convanim.backends.mpl import palette_of
 from convanim.errors import SpecError, TemplateError
 from convanim.palette import MAX_COLOURS, composite
-from convanim.backends.mpl import palette_of
 from convanim.render import FigureRenderer
 from convanim.spec import FigureSpec
 from convanim.templates import resolve
