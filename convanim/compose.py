@@ -16,7 +16,8 @@ from convanim.display import Picture, Primitive, Text, moved
 _LABEL_HEIGHT = 34  # the label strip above comparison members, at scale 1
 _LABEL_SIZE = 20
 _GAP = 10  # between comparison members
-_TILE_GAP = 16  # between storyboard tiles
+TILE_GAP = 16  # between storyboard tiles
+COMPARISON_TILE_GAP = 48  # further apart than a comparison's members, so tiles read as tiles
 _NUMBER = 22  # under each storyboard tile, for its number
 _NUMBER_SIZE = 14
 _LABEL_DEPTH = 9.0
@@ -60,10 +61,10 @@ def side_by_side(
 
 
 def storyboard(
-    picture: Picture, every: int = 1, columns: int | None = None
+    picture: Picture, every: int = 1, columns: int | None = None, gap: float = TILE_GAP
 ) -> tuple[Picture, list[int]]:
     """Every ``every``-th frame of ``picture`` (always ending on the last) as one still picture,
-    tiles numbered from 1; returns it and the frames chosen."""
+    tiles numbered from 1 and ``gap`` apart; returns it and the frames chosen."""
     chosen = list(range(0, picture.n_frames, every))
     if chosen[-1] != picture.n_frames - 1:
         chosen.append(picture.n_frames - 1)
@@ -73,14 +74,14 @@ def storyboard(
     static: list[Primitive] = []
     for k, index in enumerate(chosen):
         row, col = divmod(k, cols)
-        left, top = col * (tile_w + _TILE_GAP), row * (tile_h + _TILE_GAP)
+        left, top = col * (tile_w + gap), row * (tile_h + gap)
         static.extend(moved(picture.static, left, top))
         static.extend(moved(picture.frame(index), left, top))
         number_y = top + picture.height + _NUMBER / 2
         static.append(
             Text(str(index + 1), left + tile_w / 2, number_y, _NUMBER_SIZE, "text", _LABEL_DEPTH)
         )
-    width = cols * tile_w + (cols - 1) * _TILE_GAP
-    height = rows * tile_h + (rows - 1) * _TILE_GAP
+    width = round(cols * tile_w + (cols - 1) * gap)
+    height = round(rows * tile_h + (rows - 1) * gap)
     board = Picture(width, height, tuple(static), 1, lambda index: (), roles=picture.roles)
     return board, chosen

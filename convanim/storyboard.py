@@ -12,7 +12,7 @@ from pathlib import Path
 
 from convanim.atomic import atomic_file
 from convanim.backends.mpl import write_still
-from convanim.compose import side_by_side, storyboard
+from convanim.compose import COMPARISON_TILE_GAP, TILE_GAP, side_by_side, storyboard
 from convanim.display import TextMetrics
 from convanim.errors import OutputError, SpecError
 from convanim.planar import picture as planar_picture
@@ -49,9 +49,11 @@ def save_storyboard(
         member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
         members = [planar_picture(m, member_look, TextMetrics()) for m in target.members]
         picture = side_by_side(members, target.labels, look.scale, look.font_scale)
+        gap = COMPARISON_TILE_GAP
     else:
         picture = planar_picture(target, look, TextMetrics())
-    board, chosen = storyboard(picture, every, columns)
+        gap = TILE_GAP
+    board, chosen = storyboard(picture, every, columns, gap)
     with atomic_file(path) as out:
         write_still(board, theme, out, fmt, dpi, look.transparent, index=0)
     return path, len(chosen)
