@@ -59,6 +59,7 @@ class Animation:
         self.max_frames = check_max_frames(max_frames)
         self.max_pixels = max_pixels
         self.look = look or Look()
+        self.look.check_target(target)  # an option the target cannot show is an error
         if theme is None:
             from convanim.themes import load_theme
 
@@ -122,6 +123,8 @@ class Animation:
         options.setdefault("transparent", self.look.transparent)
         write_options = WriteOptions(**options)
         writer = writer_for(path, format)
+        if write_options.transparent:
+            self.look.check_format(writer.name)
         self.check_budget()  # before the writer creates anything
         return writer.write(Path(path), self.frames(), write_options)
 
