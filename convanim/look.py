@@ -66,7 +66,8 @@ class Look:
         if self.formula:
             if self.labels is False:
                 raise SpecError(
-                    "formula", "is written in the caption strip, which labels = false turns off"
+                    "formula",
+                    "is written in the caption strip, which labels = false (--no-labels) turns off",
                 )
             object.__setattr__(self, "labels", True)
         for name, low, high in (("scale", 0.2, 5.0), ("font_scale", 0.25, 4.0)):
@@ -108,7 +109,7 @@ class Look:
             raise SpecError(
                 "sums",
                 f"shows the numerical view's sum of products; this figure's view is {view!r} "
-                "(add view = numerical, --view numerical)",
+                "(use view = numerical, --view numerical)",
             )
         if self.width is not None and isinstance(target, CompareSpec):
             raise SpecError("width", "is not available for comparisons; use scale (--scale)")
