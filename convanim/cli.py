@@ -109,9 +109,9 @@ def main(debug: bool) -> None:
 
     \b
     Examples:
-      convanim templates                      # the figures that come with convanim
-      convanim render padding_strides         # writes output/padding_strides.gif
-      convanim explain conv:i5,k3,s2,p1       # output size, frames, PyTorch and Keras
+      convanim templates                  # the figures that come with convanim
+      convanim render padding_strides     # writes output/padding_strides.gif
+      convanim explain conv:i5,k3,s2,p1   # output size, frames, PyTorch, Keras
     """
     _State.debug = debug
 
@@ -195,24 +195,24 @@ def render(template: str | None, **flags: Any) -> None:
     --kernel 3x1 is padding_strides-k3x1. Without -o the file goes to output/NAME.gif.
 
     \b
-    Spec strings: OP:FIELD,FIELD,...  with OP conv, conv_transpose, max_pool or avg_pool
-      i5  i5x7        input size (height x width)
-      k3  k3x1        kernel size
-      s2              stride
-      p1  p1x2  p0x1x0x1  psame pvalid pfull    padding (top x bottom x left x right)
-      d2              dilation
-      a1              output padding (conv_transpose)
-      cin3  cout4     input and output channels
-      groups=2        groups (also g2)
-      name=value      any field or figure key: padding_mode=reflect, view=numerical, seed=2
-    A size is an integer or HxW; flags also take padding as 1,2 or 0,1,0,1. A dangling,
-    doubled or mixed separator (3x, 3,, 1,,2) is an error.
+    Spec strings: OP:FIELD,FIELD,...  (OP: conv conv_transpose max_pool avg_pool)
+      i5 i5x7        input size (height x width)
+      k3 k3x1        kernel size
+      s2             stride
+      p1 p1x2 psame  padding; four sides: p0x1x0x1 (top x bottom x left x right)
+      d2             dilation
+      a1             output padding (conv_transpose)
+      cin3 cout4     input and output channels
+      groups=2       groups (or g2)
+      name=value     any field or figure key: padding_mode=reflect, seed=2
+    A size is an integer or HxW; a flag's padding may be 1,2 or 0,1,0,1.
+    A dangling, doubled or mixed separator (3x  3,  1,,2) is an error.
 
     \b
     Examples:
       convanim render padding_strides
-      convanim render conv:i5,k3,s2,p1 --view numerical --labels --formula -o conv.gif
-      convanim render --op max_pool --input 6 --kernel 2 --stride 2 --storyboard pool.pdf
+      convanim render conv:i5,k3,s2,p1 --view numerical --formula -o conv.gif
+      convanim render --op max_pool --input 6 --kernel 2 --storyboard pool.pdf
     """
     from convanim.spec import FigureSpec
 
@@ -272,8 +272,8 @@ def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> N
     \b
     Examples:
       convanim compare compare_3x3_vs_1x1
-      convanim compare conv:i5,k3 conv:i5,k1 --label 3x3 --label 1x1 -o kernels.gif
-      convanim compare padding_strides no_padding_strides --scale 0.5 -o small.webp
+      convanim compare conv:i5,k3 conv:i5,k1 --label 3x3 --label 1x1
+      convanim compare padding_strides dilation --scale 0.5 -o small.webp
     """
     from convanim.spec import CompareSpec, FigureSpec
     from convanim.templates import resolve

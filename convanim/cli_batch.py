@@ -47,6 +47,12 @@ def batch(
     A figure is up to date when its output exists and the hash of its inputs (the resolved
     figure, theme, format options and convanim's version) matches the one recorded in
     .convanim-state.json beside the outputs.
+
+    \b
+    Examples:
+      convanim batch                          # ./convanim.toml
+      convanim batch templates/blog.toml --check
+      convanim batch figures.toml --force --jobs 2
     """
     from convanim.cli import _reported
 

@@ -130,7 +130,7 @@ def export(target: Any, out: dict[str, Any]) -> None:
     from convanim.atomic import check_output_dir
     from convanim.budget import check_target
     from convanim.look import Look
-    from convanim.outputs import check_format, check_outputs
+    from convanim.outputs import check_format, check_outputs, format_of_suffix
 
     look_fields = {k: out[k] for k in _LOOK_FLAGS if out.get(k) is not None}
     timing = {k: out[k] for k in _TIMING_FLAGS if out.get(k) is not None}
@@ -148,20 +148,22 @@ def export(target: Any, out: dict[str, Any]) -> None:
     reverse = bool(out.get("reverse"))
 
     wanted_animation = out.get("output") or not (out.get("frames_dir") or out.get("storyboard"))
-    path = writer = None
+    path = format_name = None
     if wanted_animation:
         path = (
             Path(out["output"]) if out.get("output") else _default_path(target.name, out.get("fmt"))
         )
+        format_name = _format_name(out["fmt"]) if out.get("fmt") else format_of_suffix(path)
         if out.get("fmt") and out.get("output"):
-            check_format(path, _format_name(out["fmt"]))
-        writer = writer_for(path, out.get("fmt"))  # an unknown or unavailable format fails first
+            check_format(path, format_name)
     given = {k for k, v in out.items() if v is not None and v is not False}
     frames_dir = Path(out["frames_dir"]) if out.get("frames_dir") else None
     board = Path(out["storyboard"]) if out.get("storyboard") else None
-    check_outputs(path, frames_dir, board, writer.name if writer else None, given)
-    if writer is not None and look.transparent:
-        look.check_format(writer.name)
+    check_outputs(path, frames_dir, board, format_name, given)
+    if format_name is not None:
+        look.check_format(format_name)
+    if path is not None:
+        writer_for(path, out.get("fmt"))  # an unknown or unavailable format fails here
     look.check_target(target)
     # The cheap count (geometry only) before the theme file is read or a renderer is built.
     check_target(target, max_frames, reverse)
@@ -207,7 +209,11 @@ def export(target: Any, out: dict[str, Any]) -> None:
 
 
 def _format_name(fmt: str) -> str:
-    """The writer name of ``--format`` (its own error names the known formats)."""
-    from convanim.writers import get_writer
+    """The writer name of ``--format``, installed here or not (an unknown name is refused with
+    the known formats)."""
+    from convanim.writers import get_writer, writers
 
+    wanted = fmt.strip().lower().lstrip(".")
+    if any(w.name == wanted for w in writers()):
+        return wanted
     return get_writer(fmt).name

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from convanim.jobs import Outcome
 
 _SMALLEST_BAR = 10
+_NAME_ROOM = 24  # columns kept for the current figure's name when the terminal is wide
+_SMALLEST_NAME = 8  # a name cut shorter than this says nothing; leave it out
 
 
 def _is_tty() -> bool:
@@ -78,16 +80,17 @@ class _Bar:
     def line(self, columns: int) -> str:
         width = max(columns - 1, 1)
         count = f" {self.done}/{self.total}"
-        # The bar gets what the label and count leave, at least _SMALLEST_BAR cells; then the
-        # label, the item and finally everything are cut to fit.
+        # The bar gets what the label, the count and room for a name leave, at least
+        # _SMALLEST_BAR cells (the same at every update, so that the bar does not jump); then
+        # the label, the name and finally everything are cut to fit.
         room = width - len(count) - 3
-        cells = max(_SMALLEST_BAR, room - len(self.label) - 1 - min(len(self.item), 24))
+        cells = max(_SMALLEST_BAR, room - len(self.label) - 1 - _NAME_ROOM)
         cells = max(1, min(cells, room))
         filled = cells * self.done // self.total
         bar = f"[{'#' * filled}{'-' * (cells - filled)}]"
         label = _cut(self.label, width - len(bar) - len(count) - 1)
         text = f"{label} {bar}{count}" if label else f"{bar}{count}"
-        if self.item and len(text) + 2 < width:
+        if self.item and width - len(text) - 1 >= _SMALLEST_NAME:
             text += " " + _cut(self.item, width - len(text) - 1)
         return text[:width]
 
