@@ -114,7 +114,8 @@ class Animation:
                 yield renderer.frame(index)
 
     def save(self, path: str | Path, format: str | None = None, **options: Any) -> WriteResult:
-        """Write the animation; the writer is chosen by ``format`` or the path's suffix.
+        """Write the animation; the writer is chosen by ``format`` or the path's suffix (a
+        ``format`` must agree with the suffix, except for a folder of frames).
 
         ``options`` are ``WriteOptions`` fields (delay, loop, hold_first, hold_last, ...).
         """
@@ -123,6 +124,10 @@ class Animation:
         options.setdefault("transparent", self.look.transparent)
         write_options = WriteOptions(**options)
         writer = writer_for(path, format)
+        if format is not None and writer.name != "frames":
+            from convanim.outputs import check_format
+
+            check_format(path, writer.name)  # a GIF named x.webp is read as WebP everywhere
         if write_options.transparent:
             self.look.check_format(writer.name)
         self.check_budget()  # before the writer creates anything

@@ -215,6 +215,12 @@ def test_the_rules_live_in_the_library() -> None:
         check_outputs(Path("a.gif"), given={"every"})
 
 
+def test_the_library_refuses_a_format_that_disagrees(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="^format: 'gif' does not match"):
+        Animation(resolve("strided_1x1")).save(tmp_path / "x.webp", "gif")
+    assert _files(tmp_path) == []
+
+
 # -- 4. scale and width scale the drawing --------------------------------------------------------
 
 
