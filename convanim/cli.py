@@ -214,6 +214,7 @@ def render(template: str | None, **flags: Any) -> None:
       convanim render conv:i5,k3,s2,p1 --view numerical --formula -o conv.gif
       convanim render --op max_pool --input 6 --kernel 2 --storyboard pool.pdf
     """
+    from convanim.look import check_given
     from convanim.spec import FigureSpec
 
     out = split_output_flags(flags)
@@ -224,6 +225,7 @@ def render(template: str | None, **flags: Any) -> None:
         else:
             target = FigureSpec.from_mapping({"name": "figure", **given})
             target = _named_after(target, given)
+        check_given(target, set(given))
         export(target, out)
 
 

@@ -4,11 +4,14 @@ A look option that would do nothing is an error, never ignored: ``check_target``
 options a figure cannot show (sums outside the numerical view; size, labels and transparency
 for channel figures and sequences, whose renderer draws one fixed look; a width for a
 comparison), and ``check_format`` those a format cannot store (transparency in MP4).
-``formula`` turns the caption strip on, since the formula is written in it.
+``formula`` turns the caption strip on, since the formula is written in it. ``check_given``
+does the same for figure keys set explicitly (flags): a seed no number shows, a frame order
+for a figure with one channel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -126,3 +129,23 @@ class Look:
 
 def _numerical(figure: FigureSpec) -> bool:
     return figure.view == "numerical"
+
+
+def check_given(figure: Any, given: Collection[str]) -> None:
+    """Raise ``SpecError`` if a figure key named in ``given`` (set explicitly, as by a flag)
+    would change nothing in ``figure``; a template's own keys are not checked."""
+    from convanim.channels import wants_channel_view
+    from convanim.spec import FigureSpec
+
+    if not isinstance(figure, FigureSpec) or wants_channel_view(figure):
+        return
+    if "frame_order" in given:
+        raise SpecError(
+            "frame_order", "orders the frames of channel figures; this figure has one channel"
+        )
+    if "seed" in given and figure.view != "numerical":
+        raise SpecError(
+            "seed",
+            f"picks the example numbers, which only the numerical view shows; this figure's "
+            f"view is {figure.view!r}",
+        )

@@ -173,6 +173,8 @@ def test_debug_after_the_command_shows_the_traceback(run) -> None:  # noqa: ANN0
         (["conv:i5,cin3", "--scale", "2"], "--scale", "channel"),
         (["conv:i5,cin3", "--labels"], "--labels", "channel"),
         (["depthwise", "--transparent"], "--transparent", "channel"),
+        (["padding_strides", "--seed", "3"], "--seed", "numerical"),
+        (["padding_strides", "--frame-order", "position_channel"], "--frame-order", "channel"),
     ],
 )
 def test_an_option_that_would_do_nothing_is_refused(
