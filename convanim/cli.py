@@ -100,7 +100,15 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="convanim")
+@click.version_option(
+    __version__,
+    prog_name="convanim",
+    message=(
+        "%(prog)s %(version)s (MIT licence)\n"
+        "Figures in the style of Dumoulin & Visin, 'A guide to convolution arithmetic for deep "
+        "learning' (arXiv:1603.07285);\ncolours from Solarized, by Ethan Schoonover."
+    ),
+)
 @click.option(
     "--debug", is_flag=True, help="Show full tracebacks on errors (here or after the command)."
 )
@@ -229,6 +237,16 @@ def render(template: str | None, **flags: Any) -> None:
         export(target, out)
 
 
+def _resolve_ref(ref: str, overrides: dict[str, Any] | None = None) -> Any:
+    """A template name, a spec string, or a template file: names never hold a slash or end in
+    .toml, so ``./my.toml``, ``figs/a.toml`` and ``my.toml`` are files."""
+    from convanim.templates import resolve, resolve_file
+
+    if ref.lower().endswith(".toml") or "/" in ref or os.sep in ref:
+        return resolve_file(ref, overrides)
+    return resolve(ref, overrides)
+
+
 def _resolve_named(ref: str, given: dict[str, Any]) -> Any:
     """``ref`` with the flags ``given``, named so that it never takes the name of a figure it
     is not: a template gets a suffix of what changed, a spec string is named after its
@@ -237,9 +255,8 @@ def _resolve_named(ref: str, given: dict[str, Any]) -> Any:
 
     from convanim.naming import overridden
     from convanim.spec import FigureSpec, parse_spec_string
-    from convanim.templates import resolve
 
-    target = resolve(ref, given)
+    target = _resolve_ref(ref, given)
     if not given:
         return target
     if ":" in ref and isinstance(target, FigureSpec):
@@ -247,7 +264,7 @@ def _resolve_named(ref: str, given: dict[str, Any]) -> Any:
         if "name" in fields:  # a name the spec string gives itself stays
             return dataclasses.replace(target, name=str(fields["name"]))
         return _named_after(target, fields)
-    return overridden(resolve(ref), target)
+    return overridden(_resolve_ref(ref), target)
 
 
 def _named_after(figure: Any, given: dict[str, Any]) -> Any:
@@ -278,10 +295,9 @@ def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> N
       convanim compare padding_strides dilation --scale 0.5 -o small.webp
     """
     from convanim.spec import CompareSpec, FigureSpec
-    from convanim.templates import resolve
 
     with _reported({k for k, v in out.items() if v is not None}):
-        resolved = [resolve(ref) for ref in figures]
+        resolved = [_resolve_ref(ref) for ref in figures]
         if len(resolved) == 1 and isinstance(resolved[0], CompareSpec):
             target = resolved[0]
         else:
@@ -322,22 +338,84 @@ def explain(figure: str, **flags: Any) -> None:
         click.echo(explain_figure(_resolve_named(figure, given)))
 
 
-@main.command()
-def templates() -> None:
-    """List the templates with a one-line description each.
+@main.group(invoke_without_command=True)
+@click.pass_context
+def templates(ctx: click.Context) -> None:
+    """List the templates with a one-line description each; show or copy one.
+
+    A copy is yours to edit: convanim render ./padding_strides.toml renders it.
 
     \b
     Examples:
-      convanim templates
-      convanim templates | grep transposed
+      convanim templates                        # every template, one line each
+      convanim templates show padding_strides   # print its TOML
+      convanim templates copy padding_strides   # -> ./padding_strides.toml
     """
-    from convanim.templates import describe_templates
+    if ctx.invoked_subcommand is not None:
+        return
+    from convanim.templates import describe_templates, template_dirs
 
     with _reported():
         rows = describe_templates()
-    width = max((len(name) for name, _ in rows), default=0)
+        if not rows:
+            folders = ", ".join(str(d) for d in template_dirs())
+            raise ConvanimError(f"no templates found (looked in {folders}); reinstall convanim")
+    width = max(len(name) for name, _ in rows)
     for name, description in rows:
         click.echo(f"{name:<{width}}  {description}")
+
+
+@templates.command("show")
+@click.argument("name", shell_complete=_complete_templates)
+def templates_show(name: str) -> None:
+    """Print the TOML of template NAME.
+
+    \b
+    Examples:
+      convanim templates show padding_strides
+      convanim templates show dilation > dilation.toml
+    """
+    from convanim.templates import template_path
+
+    with _reported():
+        text = _read_template_text(template_path(name))
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@templates.command("copy")
+@click.argument("name", shell_complete=_complete_templates)
+@click.argument("dest", required=False, type=click.Path())
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def templates_copy(name: str, dest: str | None, force: bool) -> None:
+    """Copy template NAME to DEST (default ./NAME.toml) to edit and render.
+
+    \b
+    Examples:
+      convanim templates copy padding_strides my.toml
+      convanim render ./my.toml
+    """
+    from convanim.atomic import atomic_write_text, check_output_dir
+    from convanim.templates import template_path
+
+    with _reported():
+        text = _read_template_text(template_path(name))
+        target = Path(dest) if dest else Path(f"{name}.toml")
+        if target.is_dir():
+            target = target / f"{name}.toml"
+        if target.exists() and not force:
+            raise OutputError(f"{target} exists; give another path or --force to replace it")
+        check_output_dir(target)
+        atomic_write_text(target, text)
+    # "./x.toml", not "x.toml": render reads a path only when it looks like one.
+    shown = str(target) if target.is_absolute() or target.parent != Path() else f"./{target}"
+    click.echo(f"wrote {target}; render it with: convanim render {shown}")
+
+
+def _read_template_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read: {exc}") from None
 
 
 @main.command()
@@ -368,7 +446,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
     if jobs is not None and jobs < 1:
         raise click.BadParameter("must be at least 1", param_hint="--jobs")
     folder = Path(out_dir)
-    from convanim.templates import template_names
+    from convanim.templates import template_dirs, template_names
 
     with _reported():
         if names:
@@ -383,6 +461,9 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
                         f"did you mean {', '.join(close)}?" if close else "see 'convanim templates'"
                     )
                     raise TemplateError(f"unknown template {name!r}; {hint}")
+        elif not template_names():
+            folders = ", ".join(str(d) for d in template_dirs())
+            raise ConvanimError(f"no templates to render (looked in {folders})")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -400,5 +481,13 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
 from convanim.cli_batch import batch  # noqa: E402
 
 main.add_command(batch)
-for _command in main.commands.values():
-    _command.params.append(_debug_option())
+
+
+def _add_debug(group: click.Group) -> None:
+    for command in group.commands.values():
+        command.params.append(_debug_option())
+        if isinstance(command, click.Group):
+            _add_debug(command)
+
+
+_add_debug(main)

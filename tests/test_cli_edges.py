@@ -134,10 +134,11 @@ def test_errors_wait_for_the_bar(monkeypatch: pytest.MonkeyPatch, capsys) -> Non
 
 
 @pytest.mark.parametrize(
-    "command", ["render", "compare", "explain", "templates", "gallery", "batch"]
+    "command",
+    ["render", "compare", "explain", "templates", "templates show", "gallery", "batch"],
 )
 def test_debug_is_accepted_after_every_command(run, command: str) -> None:  # noqa: ANN001
-    result = run(command, "--debug", "--help")
+    result = run(*command.split(), "--debug", "--help")
     assert result.exit_code == 0, result.output
     assert "--debug" in result.output
 
@@ -397,7 +398,18 @@ def test_a_matching_format_is_fine(run, tmp_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["render"], ["compare"], ["explain"], ["templates"], ["gallery"], ["batch"]]
+    "command",
+    [
+        [],
+        ["render"],
+        ["compare"],
+        ["explain"],
+        ["templates"],
+        ["templates", "show"],
+        ["templates", "copy"],
+        ["gallery"],
+        ["batch"],
+    ],
 )
 def test_every_help_shows_examples(run, command: list[str]) -> None:  # noqa: ANN001
     result = run(*command, "--help", env={"COLUMNS": "80"})
