@@ -24,12 +24,33 @@ VAlign = Literal["top", "center", "baseline", "bottom"]
 Box = tuple[float, float, float, float]  # left, top, right, bottom
 
 
+@dataclass(frozen=True)
+class Paint:
+    """A colour made from theme roles: ``role``, mixed towards each of ``mixes`` in turn
+    (``(role, amount)``; an amount of None takes the theme's opacity of that role, as a shade
+    does), then lit: each channel times ``light``. ``Paint("input")`` is the role itself."""
+
+    role: str
+    mixes: tuple[tuple[str, float | None], ...] = ()
+    light: float = 1.0
+
+    def toward(self, role: str, amount: float | None = None) -> Paint:
+        return replace(self, mixes=(*self.mixes, (role, amount)))
+
+    def lit(self, light: float) -> Paint:
+        return replace(self, light=self.light * light)
+
+
+Fill = str | Paint
+
+
 @dataclass(frozen=True, eq=False)
 class Polygons:
-    """``n`` filled polygons of ``k`` corners each, ``points`` shaped (n, k, 2), one style."""
+    """``n`` filled polygons of ``k`` corners each, ``points`` shaped (n, k, 2), one style;
+    ``fill`` is one colour for all or a tuple of one per polygon."""
 
     points: np.ndarray
-    fill: str | None
+    fill: Fill | tuple[Fill, ...] | None
     depth: float
     alpha: float = 1.0  # of the fill, times the theme's opacity of the role; outlines are opaque
     edge: str | None = None
@@ -78,18 +99,21 @@ class Text:
     font: str = "serif"
 
     def bounds(self, metrics: TextMetrics) -> Box:
+        """The box around the text, rotated (counter-clockwise, about the anchor) if it is."""
         width, ascent, descent = metrics.measure(self.text, self.size, self.font)
-        left = self.x - {"left": 0.0, "center": width / 2, "right": width}[self.ha]
-        top = (
-            self.y
-            - {
-                "top": 0.0,
-                "center": (ascent + descent) / 2,
-                "baseline": ascent,
-                "bottom": ascent + descent,
-            }[self.va]
+        height = ascent + descent
+        left = -{"left": 0.0, "center": width / 2, "right": width}[self.ha]
+        top = -{"top": 0.0, "center": height / 2, "baseline": ascent, "bottom": height}[self.va]
+        corners = np.array(
+            [[left, top], [left + width, top], [left, top + height], [left + width, top + height]]
         )
-        return (left, top, left + width, top + ascent + descent)
+        if self.rotation:
+            # Counter-clockwise on the screen is clockwise in y-down coordinates.
+            turn = np.radians(self.rotation)
+            c, s = np.cos(turn), np.sin(turn)
+            corners = corners @ np.array([[c, -s], [s, c]])
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
+        return (self.x + lo[0], self.y + lo[1], self.x + hi[0], self.y + hi[1])
 
     def moved(self, dx: float, dy: float) -> Text:
         return replace(self, x=self.x + dx, y=self.y + dy)
@@ -120,7 +144,7 @@ class Picture:
     n_frames: int
     moving: Callable[[int], tuple[Primitive, ...]]
     background: str = "background"
-    roles: tuple[tuple[str, float], ...] = field(default=())
+    roles: tuple[tuple[Fill, float], ...] = field(default=())
 
     @property
     def size(self) -> tuple[int, int]:
@@ -131,11 +155,11 @@ class Picture:
             raise IndexError(f"frame {index} of {self.n_frames}")
         return self.moving(index)
 
-    def colours(self) -> tuple[tuple[str, float], ...]:
+    def colours(self) -> tuple[tuple[Fill, float], ...]:
         """Every (role, alpha) the picture fills or strokes with, static and moving; moving
         primitives are sampled from the first frame, so scenes whose moving roles vary list
         them in ``roles``."""
-        found: list[tuple[str, float]] = [(self.background, 1.0), *self.roles]
+        found: list[tuple[Fill, float]] = [(self.background, 1.0), *self.roles]
         sample = self.frame(0) if self.n_frames else ()
         for prim in (*self.static, *sample):
             for item in _prim_colours(prim):
@@ -144,10 +168,12 @@ class Picture:
         return tuple(found)
 
 
-def _prim_colours(prim: Primitive) -> Iterable[tuple[str, float]]:
+def _prim_colours(prim: Primitive) -> Iterable[tuple[Fill, float]]:
     if isinstance(prim, Polygons):
-        if prim.fill is not None:
-            yield (prim.fill, prim.alpha)
+        fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,)
+        for fill in dict.fromkeys(fills):
+            if fill is not None:
+                yield (fill, prim.alpha)
         if prim.edge is not None:
             yield (prim.edge, 1.0)
     elif isinstance(prim, Segments):

@@ -75,6 +75,16 @@ class Theme:
         """How opaque a role is drawn: the shade at ``shade_alpha``, everything else solid."""
         return self.shade_alpha if role == "shade" else 1.0
 
+    def colour(self, role: str) -> RGB:
+        """Any role a picture may name: the theme's own, ``white``, or ``group<k>`` (the hue
+        of channel group k)."""
+        if role == "white":
+            return (255, 255, 255)
+        if role.startswith("group") and role[5:].isdigit():
+            hues = GROUP_HUES.get(self.name, GROUP_HUES["classic"])
+            return hex_to_rgb(hues[int(role[5:]) % len(hues)])
+        return self.rgb(role)
+
 
 COLOUR_ROLES = tuple(f.name for f in fields(Theme) if f.name not in ("name", "shade_alpha"))
 ROLES = (*COLOUR_ROLES, "shade_alpha")  # what a theme file may set besides name and base
@@ -144,6 +154,17 @@ MONO = Theme(
 )
 
 THEMES = {t.name: t for t in (CLASSIC, DARK, COLORBLIND, MONO)}
+
+# The hues of channel groups (groups > 1), first to last; a theme file has classic's.
+# Classic and dark: Solarized's accents, blue first so that a single group keeps the input's.
+# Colorblind: Okabe & Ito's. Mono: greys that stay apart from black text and white padding.
+_SOLARIZED_ACCENTS = ("#268BD2", "#D33682", "#B58900", "#859900", "#6C71C4", "#CB4B16", "#DC322F")
+GROUP_HUES = {
+    "classic": _SOLARIZED_ACCENTS,
+    "dark": _SOLARIZED_ACCENTS,
+    "colorblind": ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"),
+    "mono": ("#8E8E8E", "#5E5E5E", "#B4B4B4", "#767676", "#A4A4A4", "#484848", "#C8C8C8"),
+}
 
 _FILE_KEYS = ("name", "base", *ROLES)
 

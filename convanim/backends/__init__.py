@@ -14,6 +14,26 @@ from typing import Protocol
 
 import numpy as np
 
+from convanim.display import Fill, Paint
+from convanim.themes import RGB, Theme
+
+
+def resolve(theme: Theme, fill: Fill) -> RGB:
+    """The colour of a role or a ``Paint`` in ``theme``, rounded to whole values at each step
+    (mix, then light) so that equal paints give equal pixels everywhere."""
+    paint = fill if isinstance(fill, Paint) else Paint(fill)
+    rgb = np.array(theme.colour(paint.role), float)
+    for role, amount in paint.mixes:
+        t = theme.opacity(role) if amount is None else amount
+        rgb = np.round((1 - t) * rgb + t * np.array(theme.colour(role), float))
+    r, g, b = (int(v) for v in np.round(rgb * paint.light))
+    return (r, g, b)
+
+
+def opacity(theme: Theme, fill: Fill) -> float:
+    """A plain role may be translucent (the shade); a paint is always opaque."""
+    return 1.0 if isinstance(fill, Paint) else theme.opacity(fill)
+
 
 class FrameSource(Protocol):
     """What writers consume: a fixed frame size and a stream of frames."""

@@ -23,8 +23,10 @@ from matplotlib.path import Path
 from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, Transform
 
+from convanim.backends import opacity, resolve
 from convanim.display import (
     Box,
+    Fill,
     Picture,
     Polygons,
     Primitive,
@@ -42,11 +44,12 @@ FONTS = {
     "mono": FontProperties(family=["DejaVu Sans Mono", "monospace"]),
 }
 _EMPTY = Path(np.zeros((1, 2)), [Path.MOVETO])
+_MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
 
 
-def rgba(theme: Theme, role: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
-    r, g, b = theme.rgb(role)
-    return (r / 255, g / 255, b / 255, alpha * theme.opacity(role))
+def rgba(theme: Theme, fill: Fill, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    r, g, b = resolve(theme, fill)
+    return (r / 255, g / 255, b / 255, alpha * opacity(theme, fill))
 
 
 def artist(prim: Primitive, theme: Theme, transform: Transform, figure: Figure):  # noqa: ANN201
@@ -58,7 +61,8 @@ def artist(prim: Primitive, theme: Theme, transform: Transform, figure: Figure):
     else:
         made = MplText(
             prim.x, prim.y, prim.text, ha=prim.ha, va=prim.va, rotation=prim.rotation,
-            color=rgba(theme, prim.role), fontproperties=FONTS[prim.font], fontsize=prim.size,
+            rotation_mode="anchor", color=rgba(theme, prim.role), fontproperties=FONTS[prim.font],
+            fontsize=prim.size,
         )  # fmt: skip
     made.set_zorder(prim.depth)
     made.set_transform(transform)
@@ -67,14 +71,18 @@ def artist(prim: Primitive, theme: Theme, transform: Transform, figure: Figure):
 
 
 def _polygons(prim: Polygons, theme: Theme):  # noqa: ANN202
-    fill = rgba(theme, prim.fill, prim.alpha) if prim.fill else "none"
-    if prim.edge is None:
+    if isinstance(prim.fill, tuple):
+        fills: list = [rgba(theme, f, prim.alpha) for f in prim.fill]
+    else:
+        fills = [rgba(theme, prim.fill, prim.alpha) if prim.fill else "none"]
+    if prim.edge is None and len(fills) == 1:
         # One compound path: translucent fills that touch show no seams and never add up.
-        return PathPatch(_quads(prim.points), facecolor=fill, edgecolor="none", linewidth=0)
+        return PathPatch(_quads(prim.points), facecolor=fills[0], edgecolor="none", linewidth=0)
     style = {"linestyles": [(0, _dashes(prim.dash, prim.width))]} if prim.dash else {}
+    edge = [rgba(theme, prim.edge)] if prim.edge else "none"
     return PolyCollection(
-        list(prim.points), facecolors=[fill], edgecolors=[rgba(theme, prim.edge)],
-        linewidths=prim.width, **style,
+        list(prim.points), facecolors=fills, edgecolors=edge,
+        linewidths=prim.width if prim.edge else 0, **style,
     )  # fmt: skip
 
 
@@ -106,19 +114,23 @@ def _quads(points: np.ndarray) -> Path:
     return Path(verts, codes * n)
 
 
-def palette_of(picture: Picture, theme: Theme) -> np.ndarray:
+def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
     """The flat colours the picture uses, each translucent one composited over every flat
-    one, and a few blends between them."""
+    one, and a few blends between them; None when there are too many to keep blends (a
+    channel figure's tints), and the writer quantises instead."""
     flat: list[tuple[int, int, int]] = []
     translucent: list[tuple[tuple[int, int, int], float]] = []
-    for role, alpha in picture.colours():
-        opacity = alpha * theme.opacity(role)
-        if opacity >= 1:
-            flat.append(theme.rgb(role))
+    for fill, alpha in picture.colours():
+        seen = alpha * opacity(theme, fill)
+        if seen >= 1:
+            flat.append(resolve(theme, fill))
         else:
-            translucent.append((theme.rgb(role), opacity))
+            translucent.append((resolve(theme, fill), seen))
     over = [composite(c, t, a) for t, a in translucent for c in flat]
-    return blend_palette(flat + over)
+    colours = list(dict.fromkeys(flat + over))
+    if len(colours) > _MAX_SNAPPED:
+        return None
+    return blend_palette(colours)
 
 
 class MplMetrics(TextMetrics):
@@ -165,11 +177,11 @@ class MplFrames:
         self._static_prims = in_depth_order(picture.static)
         for made in self._static:
             self._figure.add_artist(made)
-        self._snap = snapper(palette_of(picture, theme))
+        palette = palette_of(picture, theme)
+        self._snap = snapper(palette) if palette is not None else _rgb
         self._backgrounds: dict[float, np.ndarray] = {}
         self._still: np.ndarray | None = None
         self._boxes: list[Box | None] | None = None
-        self._metrics = MplMetrics()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -193,7 +205,7 @@ class MplFrames:
             return still.copy()
         depth = moving[0].depth
         under = self._background(depth)
-        region = _union([self._box(p) for p in moving])
+        region = _union([self._box(p, a) for p, a in zip(moving, artists)])
         if region is None:
             return still.copy()
         boxes = self._static_boxes()
@@ -257,14 +269,20 @@ class MplFrames:
 
     def _static_boxes(self) -> list[Box | None]:
         if self._boxes is None:
-            self._boxes = [self._box(prim) for prim in self._static_prims]
+            self._boxes = [self._box(p, a) for p, a in zip(self._static_prims, self._static)]
         return self._boxes
 
-    def _box(self, prim: Primitive) -> Box | None:
-        box = prim.bounds(self._metrics) if isinstance(prim, Text) else prim.bounds()
+    def _box(self, prim: Primitive, made) -> Box | None:  # noqa: ANN001 - its artist
+        """Where a primitive draws, with a margin for antialiasing: polygons and lines from
+        the display list, text as Agg lays it out (hinting, rotation)."""
+        if isinstance(prim, Text):
+            extent = made.get_window_extent(self._canvas.get_renderer())
+            height = self.picture.height
+            box: Box | None = (extent.x0, height - extent.y1, extent.x1, height - extent.y0)
+        else:
+            box = prim.bounds()
         if box is None:
             return None
-        # 3 px of slack for antialiasing, miters and the text's hinting.
         return (box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3)
 
     def _clip(self, box: Box) -> tuple[int, int, int, int]:
@@ -276,6 +294,10 @@ class MplFrames:
             max(int(np.floor(left)), 0),
             min(int(np.ceil(right)), width),
         )
+
+
+def _rgb(rgba_pixels: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgba_pixels[..., :3])
 
 
 def _union(boxes: Sequence[Box | None]) -> Box | None:
