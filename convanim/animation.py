@@ -139,10 +139,6 @@ class Animation:
         """All frames (or every n-th) tiled in one PNG, PDF or SVG, numbered."""
         from convanim.storyboard import save_storyboard
 
-        if isinstance(self.target, SequenceSpec):
-            from convanim.errors import SpecError
-
-            raise SpecError("storyboard", "is not available for sequences yet; render a GIF")
         if isinstance(every, int) and every >= 1:  # save_storyboard reports a bad ``every``
             # A storyboard draws one tile per chosen frame, and always the last one.
             n = frames_of(self.target)
@@ -165,15 +161,9 @@ class Animation:
 
 
 def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202
-    """Sequences and figures with channels (or the volume view) go to the channel renderer."""
-    from convanim.channels import wants_channel_view
+    """Every target's frames: its display list (``convanim.pictures``) drawn by the matplotlib
+    backend."""
+    from convanim.backends.mpl import MplFrames, MplMetrics
+    from convanim.pictures import picture_for
 
-    if isinstance(target, SequenceSpec) or (
-        isinstance(target, FigureSpec) and wants_channel_view(target)
-    ):
-        from convanim.render_volume import renderer_for as volume_renderer_for
-
-        return volume_renderer_for(target, theme)
-    from convanim.render import renderer_for
-
-    return renderer_for(target, theme, look=look)
+    return MplFrames(picture_for(target, look, MplMetrics()), theme, look.transparent)

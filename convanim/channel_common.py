@@ -101,8 +101,9 @@ class Sketch:
     """Points and labels of a picture, collected before the canvas is made to fit them; then
     the map from the sketch's y-up pixels to the canvas's y-down ones."""
 
-    def __init__(self, metrics: TextMetrics) -> None:
+    def __init__(self, metrics: TextMetrics, font_scale: float = 1.0) -> None:
         self.metrics = metrics
+        self.font_scale = font_scale  # every label's size is multiplied by it when placed
         self.points: list[np.ndarray] = []
         self.labels: list[Label] = []
 
@@ -111,6 +112,7 @@ class Sketch:
 
     def label(self, *args, **kwargs) -> Label:  # noqa: ANN002, ANN003 - Label's fields
         label = Label(*args, **kwargs)
+        label.size *= self.font_scale
         self.labels.append(label)
         return label
 
@@ -122,7 +124,7 @@ class Sketch:
     def caption(self, texts: Sequence[str]) -> Label:
         """A caption line above everything, as wide as the widest of ``texts``."""
         lo, hi = self.extent()
-        longest = max(texts, key=lambda t: self.metrics.measure(t, TEXT)[0])
+        longest = max(texts, key=lambda t: self.metrics.measure(t, TEXT * self.font_scale)[0])
         return self.label(lo[0], hi[1] + CAPTION_GAP, longest, ha="left")
 
     def fit(self) -> tuple[int, int]:

@@ -54,14 +54,19 @@ def picture(
     scene: ChannelScene,
     metrics: TextMetrics | None = None,
     inputs: Sequence[Paint] | None = None,
+    font_scale: float = 1.0,
 ) -> tuple[Picture, Tints]:
-    view = _Numbers(scene, metrics or TextMetrics(), inputs)
+    view = _Numbers(scene, metrics or TextMetrics(), inputs, font_scale)
     return view.picture(), view.tints
 
 
 class _Numbers:
     def __init__(
-        self, scene: ChannelScene, metrics: TextMetrics, inputs: Sequence[Paint] | None
+        self,
+        scene: ChannelScene,
+        metrics: TextMetrics,
+        inputs: Sequence[Paint] | None,
+        font_scale: float = 1.0,
     ) -> None:
         self.scene = scene
         self.tints = Tints(scene, inputs)
@@ -72,7 +77,7 @@ class _Numbers:
         cell = int(max(20, min(_NUM_CELL, (_MAX_WIDTH - gaps) // max(c_in * w, c_out * wo))))
         small = int(max(18, min(28, cell * 0.7)))
         self.cell, self.small = cell, small
-        sketch = self.sketch = Sketch(metrics)
+        sketch = self.sketch = Sketch(metrics, font_scale)
         n_lines = c_out if scene.frame_order == "position" else 1
         # Placed with the widest sum, so that the canvas is wide enough for every frame's.
         self.sums = [[written_sum(scene, s, o) for o in s.out_channels] for s in scene.frames()]

@@ -1,4 +1,5 @@
-"""Pictures made of pictures: comparisons side by side, and storyboards' tiles.
+"""Pictures made of pictures: comparisons side by side, storyboards' tiles, and the changes
+that apply to any picture (scaled, with a caption strip).
 
 A comparison is its members' display lists placed on one canvas, standing on a common baseline
 under a strip of labels, their frames in lockstep (a shorter member holds its last frame). A
@@ -9,7 +10,8 @@ draws them and any figure kind can be a member. numpy only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from convanim.display import Picture, Primitive, Text, moved
 
@@ -21,6 +23,7 @@ COMPARISON_TILE_GAP = 48  # further apart than a comparison's members, so tiles 
 _NUMBER = 22  # under each storyboard tile, for its number
 _NUMBER_SIZE = 14
 _LABEL_DEPTH = 9.0
+_MARGIN = 20
 
 
 def side_by_side(
@@ -85,3 +88,59 @@ def storyboard(
     height = round(rows * tile_h + (rows - 1) * gap)
     board = Picture(width, height, tuple(static), 1, lambda index: (), roles=picture.roles)
     return board, chosen
+
+
+def scaled(picture: Picture, factor: float) -> Picture:
+    """The picture ``factor`` times as large: coordinates, line widths, dashes and text."""
+    if factor == 1:
+        return picture
+
+    def grow(prims: tuple[Primitive, ...]) -> tuple[Primitive, ...]:
+        return tuple(_grown(p, factor) for p in prims)
+
+    return replace(
+        picture,
+        width=max(1, round(picture.width * factor)),
+        height=max(1, round(picture.height * factor)),
+        static=grow(picture.static),
+        moving=lambda index: grow(picture.moving(index)),
+    )
+
+
+def _grown(prim: Primitive, factor: float) -> Primitive:
+    if isinstance(prim, Text):
+        return replace(prim, x=prim.x * factor, y=prim.y * factor, size=prim.size * factor)
+    dash = None if prim.dash is None else (prim.dash[0] * factor, prim.dash[1] * factor)
+    return replace(prim, points=prim.points * factor, width=prim.width * factor, dash=dash)
+
+
+def with_strip(
+    picture: Picture,
+    lines: Callable[[int], Sequence[str]],
+    size: float,
+    constant: bool,
+) -> Picture:
+    """Caption lines under the picture, centred, one per row: the same in every frame when
+    ``constant`` (drawn once), else as ``lines(i)`` says for frame i. The canvas grows to fit
+    the widest line, which the caller sizes with ``size``."""
+    first = list(lines(0))
+    rows = max(len(first), 1)
+    step = 1.5 * size
+    height = picture.height + round(rows * step + size / 2)
+    widest = max((0.55 * size * len(t) for t in first), default=0.0)
+    width = max(picture.width, round(widest + 2 * _MARGIN))
+    dx = (width - picture.width) / 2
+
+    def texts(index: int) -> tuple[Primitive, ...]:
+        return tuple(
+            Text(text, width / 2, picture.height + (k + 0.5) * step, size, "text", _LABEL_DEPTH)
+            for k, text in enumerate(lines(index))
+        )
+
+    static = (*moved(picture.static, dx, 0), *(texts(0) if constant else ()))
+
+    def moving(index: int) -> tuple[Primitive, ...]:
+        own = moved(picture.moving(index), dx, 0)
+        return own if constant else (*own, *texts(index))
+
+    return replace(picture, width=width, height=height, static=static, moving=moving)

@@ -1,9 +1,9 @@
 """How frames look apart from the figure (``Look``), and which looks a target can honour.
 
 A look option that would do nothing is an error, never ignored: ``check_target`` refuses the
-options a figure cannot show (sums outside the numerical view; size, labels and transparency
-for channel figures and sequences, whose renderer draws one fixed look; a width for a
-comparison), and ``check_format`` those a format cannot store (transparency in MP4).
+options a figure cannot show (sums outside the numerical view), and ``check_format`` those a
+format cannot store (transparency in MP4). Every other option applies to every figure kind
+(``convanim.pictures``).
 ``formula`` turns the caption strip on, since the formula is written in it. ``check_given``
 does the same for figure keys set explicitly (flags): a seed no number shows, a frame order
 for a figure with one channel.
@@ -19,20 +19,10 @@ from convanim.errors import SpecError
 from convanim.sizes import is_int
 
 if TYPE_CHECKING:
-    from convanim.spec import FigureSpec
+    pass
 
 # Formats whose files keep an alpha channel (``frames`` is a folder of PNGs).
 _ALPHA_FORMATS = ("gif", "apng", "webp", "frames")
-# Fields the channel renderer (volume view, sequences) does not read, with their defaults.
-_PLANAR_ONLY = {
-    "scale": 1.0,
-    "width": None,
-    "font_scale": 1.0,
-    "labels": None,
-    "formula": False,
-    "sums": False,
-    "transparent": False,
-}
 
 
 @dataclass(frozen=True)
@@ -93,29 +83,19 @@ class Look:
     def check_target(self, target: Any) -> None:
         """Raise ``SpecError`` naming the first option this look sets that ``target`` (a
         figure, comparison or sequence) would not show."""
-        from convanim.channels import wants_channel_view
         from convanim.spec import CompareSpec, SequenceSpec
 
-        members = target.members if isinstance(target, CompareSpec) else (target,)
-        channel = isinstance(target, SequenceSpec) or any(wants_channel_view(m) for m in members)
-        if channel:
-            for name, default in _PLANAR_ONLY.items():
-                if getattr(self, name) != default:
-                    raise SpecError(
-                        name,
-                        "is not available for channel figures and sequences (the volume view "
-                        "draws one size, without captions, on the theme's background)",
-                    )
-            return
-        if self.sums and not any(_numerical(m) for m in members):
+        if isinstance(target, SequenceSpec):
+            members = target.stages
+        else:
+            members = target.members if isinstance(target, CompareSpec) else (target,)
+        if self.sums and not any(m.view == "numerical" for m in members):
             view = members[0].view
             raise SpecError(
                 "sums",
                 f"shows the numerical view's sum of products; this figure's view is {view!r} "
                 "(use view = numerical, --view numerical)",
             )
-        if self.width is not None and isinstance(target, CompareSpec):
-            raise SpecError("width", "is not available for comparisons; use scale (--scale)")
 
     def check_format(self, format_name: str) -> None:
         """Raise ``SpecError`` if the writer ``format_name`` cannot store what this look asks."""
@@ -125,10 +105,6 @@ class Look:
                 f"{format_name} has no transparency; write .gif, .png, .webp or PNG frames, "
                 "or leave transparency off",
             )
-
-
-def _numerical(figure: FigureSpec) -> bool:
-    return figure.view == "numerical"
 
 
 def check_given(figure: Any, given: Collection[str]) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from convanim.display import Picture, Polygons, Primitive, Segments, Text, TextMetrics
 from convanim.geometry import Role
 from convanim.scene import FrameState, Scene, build_scene
-from convanim.spec import FigureSpec, Look
+from convanim.spec import FigureSpec, LayerSpec, Look
 
 _UNIT = 30  # grid unit of the oblique view at scale 1, in pixels (the reference's ~29.5)
 _NUM_CELL = 40  # cell side of the numerical view at scale 1
@@ -396,15 +396,18 @@ def _text_box(label: _Label, metrics: TextMetrics) -> np.ndarray:
 
 
 def _captions(scene: Scene, look: Look) -> list[str]:
+    return caption_lines(scene.spec, look.formula)
+
+
+def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
     """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", and the formula."""
     from convanim.explain import formula_line, parameter_line
 
-    spec = scene.spec
     # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
     # more room than in the index's monospace.
     line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
     lines = [line.replace(" → o=", "  →  o=")]
-    if look.formula:
+    if formula:
         lines.append(formula_line(spec))
     return lines
 

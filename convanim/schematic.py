@@ -40,12 +40,14 @@ _SLOPE = float(np.degrees(np.arctan2(EX[1], EX[0])))  # of text along a block's 
 INPUT, INPUT_PRISM, FILTER, RAYS, OUTPUT, OUTPUT_PRISM, WORDS = 0, 0.5, 1, 2, 3, 3.5, 9
 
 
-def picture(scene: ChannelScene, metrics: TextMetrics | None = None) -> Picture:
-    return _Schematic(scene, metrics or TextMetrics()).picture()
+def picture(
+    scene: ChannelScene, metrics: TextMetrics | None = None, font_scale: float = 1.0
+) -> Picture:
+    return _Schematic(scene, metrics or TextMetrics(), font_scale).picture()
 
 
 class _Schematic:
-    def __init__(self, scene: ChannelScene, metrics: TextMetrics) -> None:
+    def __init__(self, scene: ChannelScene, metrics: TextMetrics, font_scale: float) -> None:
         self.scene = scene
         self.tints = Tints(scene)
         spec = scene.spec
@@ -54,7 +56,7 @@ class _Schematic:
         lo, hi = self.inp.bounds()
         self.out = self._block(ho, wo, scene.out_channels, (-6, hi[1] + 2 * _UNIT))
         olo, ohi = self.out.bounds()
-        sketch = self.sketch = Sketch(metrics)
+        sketch = self.sketch = Sketch(metrics, font_scale)
         sketch.add(self.inp.corners())
         sketch.add(self.out.corners())
         self._written = [

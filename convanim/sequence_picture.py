@@ -8,11 +8,14 @@ from __future__ import annotations
 from convanim import channel_numbers, schematic, volume
 from convanim.channel_common import MARGIN, TEXT, dims, printable
 from convanim.channels import ChannelScene, build_sequence
+from convanim.compose import with_strip
 from convanim.display import Paint, Picture, Primitive, Text, TextMetrics, moved
+from convanim.planar import caption_lines
 from convanim.planar import picture as planar_picture
-from convanim.spec import FigureSpec, SequenceSpec
+from convanim.spec import FigureSpec, Look, SequenceSpec
 
 STRIP = 40  # height of the strip naming the stage
+CAPTION = 15  # the caption strip's text size at scale 1
 _WORDS = 9.0
 
 
@@ -26,29 +29,39 @@ def stage_words(figure: FigureSpec) -> str:
 
 
 def channel_picture(
-    scene: ChannelScene, metrics: TextMetrics, inputs: list[Paint] | None = None
+    scene: ChannelScene,
+    metrics: TextMetrics,
+    inputs: list[Paint] | None = None,
+    font_scale: float = 1.0,
 ) -> tuple[Picture, list[Paint] | None]:
     """A channel scene's picture (schematic, numbers or volume) and the paints of its output
     channels, for a next stage to keep."""
     if scene.schematic:
-        return schematic.picture(scene, metrics), None
+        return schematic.picture(scene, metrics, font_scale), None
     if scene.view == "numerical":
-        pic, tints = channel_numbers.picture(scene, metrics, inputs)
+        pic, tints = channel_numbers.picture(scene, metrics, inputs, font_scale)
     else:
-        pic, tints = volume.picture(scene, metrics, inputs)
+        pic, tints = volume.picture(scene, metrics, inputs, font_scale)
     return pic, tints.output
 
 
-def picture(spec: SequenceSpec, metrics: TextMetrics | None = None) -> Picture:
+def picture(
+    spec: SequenceSpec,
+    metrics: TextMetrics | None = None,
+    look: Look | None = None,
+) -> Picture:
+    """The stages one after another; ``look`` sets the stages' font scale (and a planar
+    stage's whole look)."""
     metrics = metrics or TextMetrics()
+    look = look or Look()
     stages: list[Picture] = []
     handed_on: list[Paint] | None = None
     for stage, scene in zip(spec.stages, build_sequence(spec)):
         if scene is None:
-            stages.append(planar_picture(stage, metrics=metrics))
+            stages.append(planar_picture(stage, _stage_look(look), metrics))
             handed_on = None
             continue
-        pic, outputs = channel_picture(scene, metrics, handed_on)
+        pic, outputs = channel_picture(scene, metrics, handed_on, look.font_scale)
         stages.append(pic)
         handed_on = outputs if scene.groups > 1 else None
     n = len(spec.stages)
@@ -63,12 +76,13 @@ def picture(spec: SequenceSpec, metrics: TextMetrics | None = None) -> Picture:
     def frame(index: int) -> tuple[Primitive, ...]:
         k = next(k for k in range(n) if index < starts[k + 1])
         pic = stages[k]
-        title = Text(titles[k], MARGIN, STRIP * 0.65, TEXT + 2, "text", _WORDS, "left")
+        size = (TEXT + 2) * look.font_scale
+        title = Text(titles[k], MARGIN, STRIP * 0.65, size, "text", _WORDS, "left")
         # A stage's still picture moves with it: every frame of a sequence is drawn whole.
         return (title, *moved(pic.static, 0, STRIP), *moved(pic.frame(index - starts[k]), 0, STRIP))
 
     roles = tuple(dict.fromkeys(c for pic in stages for c in pic.colours()))
-    return Picture(
+    whole = Picture(
         max(p.width for p in stages),
         max(p.height for p in stages) + STRIP,
         (),
@@ -76,3 +90,18 @@ def picture(spec: SequenceSpec, metrics: TextMetrics | None = None) -> Picture:
         frame,
         roles=roles,
     )
+    if not look.labels:
+        return whole
+    # The caption strip names the layer of the stage being shown.
+    captions = [caption_lines(stage.layer, look.formula) for stage in spec.stages]
+    return with_strip(
+        whole,
+        lambda index: captions[next(k for k in range(n) if index < starts[k + 1])],
+        CAPTION * look.font_scale,
+        constant=len({tuple(c) for c in captions}) == 1,
+    )
+
+
+def _stage_look(look: Look) -> Look:
+    # Size and captions apply to the whole sequence, not to one stage inside it.
+    return Look(theme=look.theme, font_scale=look.font_scale)

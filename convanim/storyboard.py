@@ -7,23 +7,21 @@ goes through Agg while PDF and SVG stay vector (``convanim.backends.mpl.write_st
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from convanim.atomic import atomic_file
-from convanim.backends.mpl import write_still
-from convanim.compose import COMPARISON_TILE_GAP, TILE_GAP, side_by_side, storyboard
-from convanim.display import TextMetrics
+from convanim.backends.mpl import MplMetrics, write_still
+from convanim.compose import COMPARISON_TILE_GAP, TILE_GAP, storyboard
 from convanim.errors import OutputError, SpecError
-from convanim.planar import picture as planar_picture
-from convanim.spec import CompareSpec, FigureSpec, Look
+from convanim.pictures import picture_for
+from convanim.spec import CompareSpec, FigureSpec, Look, SequenceSpec
 from convanim.themes import CLASSIC, Theme
 
 FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
 
 
 def save_storyboard(
-    target: FigureSpec | CompareSpec,
+    target: FigureSpec | CompareSpec | SequenceSpec,
     path: str | Path,
     theme: Theme = CLASSIC,
     look: Look | None = None,
@@ -45,14 +43,8 @@ def save_storyboard(
     if not 10 <= dpi <= 1200:
         raise SpecError("dpi", f"{dpi} is not allowed; must be 10 to 1200")
     look = look or Look()
-    if isinstance(target, CompareSpec):
-        member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
-        members = [planar_picture(m, member_look, TextMetrics()) for m in target.members]
-        picture = side_by_side(members, target.labels, look.scale, look.font_scale)
-        gap = COMPARISON_TILE_GAP
-    else:
-        picture = planar_picture(target, look, TextMetrics())
-        gap = TILE_GAP
+    picture = picture_for(target, look, MplMetrics())
+    gap = COMPARISON_TILE_GAP if isinstance(target, CompareSpec) else TILE_GAP
     board, chosen = storyboard(picture, every, columns, gap)
     with atomic_file(path) as out:
         write_still(board, theme, out, fmt, dpi, look.transparent, index=0)

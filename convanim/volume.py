@@ -192,15 +192,20 @@ def picture(
     scene: ChannelScene,
     metrics: TextMetrics | None = None,
     inputs: Sequence[Paint] | None = None,
+    font_scale: float = 1.0,
 ) -> tuple[Picture, Tints]:
     """The volume view; also its tints, which a sequence hands on to its next stage."""
-    view = _Volume(scene, metrics or TextMetrics(), inputs)
+    view = _Volume(scene, metrics or TextMetrics(), inputs, font_scale)
     return view.picture(), view.tints
 
 
 class _Volume:
     def __init__(
-        self, scene: ChannelScene, metrics: TextMetrics, inputs: Sequence[Paint] | None
+        self,
+        scene: ChannelScene,
+        metrics: TextMetrics,
+        inputs: Sequence[Paint] | None,
+        font_scale: float = 1.0,
     ) -> None:
         self.scene = scene
         self.tints = Tints(scene, inputs)
@@ -210,7 +215,7 @@ class _Volume:
         lo, hi = self.inp.bounds()
         # As in the reference, the output floats above the input, a little to the left.
         self.out = Block(ho, wo, scene.out_channels, slab, (-6, hi[1] + _UNIT))
-        sketch = self.sketch = Sketch(metrics)
+        sketch = self.sketch = Sketch(metrics, font_scale)
         for block in (self.inp, self.out):
             sketch.add(block.corners())
         self._channel_names()
