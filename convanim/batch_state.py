@@ -13,7 +13,8 @@ stale and the next run rewrites it). At most ``MAX_STATE_BYTES`` are read.
 A running batch holds an exclusive ``flock`` on the lock file of its output folder; a second batch
 into the same folder is refused at once with one line naming the holder (waiting would turn a
 shared folder into a silent hang). The kernel drops the lock when its holder dies, however it
-dies, and the file is removed when the batch ends.
+dies, and the file is removed when the batch ends. Forked workers close their copy of the lock
+at once, so that it is the batch process's alone and is free the moment that process is gone.
 """
 
 from __future__ import annotations
@@ -195,6 +196,20 @@ def _hash_file(path: Path, digest: Any) -> None:  # a hashlib object
 # the folder lock
 
 _held: dict[Path, int] = {}  # folders this process has locked -> how many times
+_held_fds: dict[Path, int] = {}  # ... -> the descriptor holding the lock
+
+
+def _forget_locks_after_fork() -> None:
+    # Closing (never unlocking) a shared descriptor leaves the parent's lock as it is.
+    for fd in _held_fds.values():
+        with suppress(OSError):
+            os.close(fd)
+    _held.clear()
+    _held_fds.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_after_fork)
 
 
 @contextmanager
@@ -217,10 +232,13 @@ def folder_lock(output_dir: Path) -> Iterator[None]:
         return
     fd = _acquire(output_dir / LOCK_NAME)
     _held[key] = 1
+    if fd is not None:
+        _held_fds[key] = fd
     try:
         yield
     finally:
-        del _held[key]
+        _held.pop(key, None)
+        _held_fds.pop(key, None)
         _release(output_dir / LOCK_NAME, fd)
 
 
