@@ -163,7 +163,8 @@ def test_sigkill_of_the_parent_leaves_no_worker_running(
         proc.wait(timeout=WAIT)
     assert proc.returncode == -signal.SIGKILL
     _until(lambda: not any(_alive(pid) for pid in workers), "the workers ended")
-    assert not (tmp_path / "out" / "slow_c.gif").exists()  # they were stopped, not finished
+    # Stopped mid-figure, not left to finish: an orphan would have completed its figure.
+    assert list((tmp_path / "out").glob("*.gif")) == []
 
 
 # -- a dead worker is one failed figure -----------------------------------------------------------
