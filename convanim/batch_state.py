@@ -1,6 +1,6 @@
 """The record a batch keeps beside its figures, and the lock that keeps two batches apart.
 
-Owns ``<output_dir>/.convanim-state.json`` and ``<output_dir>/.convanim.lock``. For every output
+Owns ``<output_dir>/.convanim-state.json`` and the lock on ``<output_dir>``. For every output
 the state records the hash of the inputs it was rendered from and the hash of the bytes that
 were written (a frames folder: of its files). A figure is only claimed to be current while both
 still match, so the record cannot outlive its file: a kill between writing a figure and
@@ -10,16 +10,15 @@ place, atomically, and read defensively: a missing file is empty, and a damaged,
 wrong-typed, too deeply nested or too large one is empty with one warning (everything is then
 stale and the next run rewrites it). At most ``MAX_STATE_BYTES`` are read.
 
-A running batch holds an exclusive ``flock`` on the lock file of its output folder; a second batch
-into the same folder is refused at once with one line naming the holder (waiting would turn a
-shared folder into a silent hang). The kernel drops the lock when its holder dies, however it
-dies, and the file is removed when the batch ends. Forked workers close their copy of the lock
-at once, so that it is the batch process's alone and is free the moment that process is gone.
+A running batch holds an exclusive ``flock`` on its output folder itself (no lock file: a batch
+that writes nothing leaves the folder untouched); a second batch into the same folder is refused
+at once with one line (waiting would turn a shared folder into a silent hang). The kernel drops
+the lock when its holder dies, however it dies. Forked workers close their copy of the lock at
+once, so that it is the batch process's alone and is free the moment that process is gone.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -31,7 +30,7 @@ from typing import Any
 
 from convanim.atomic import atomic_write_text
 from convanim.errors import OutputError
-from convanim.manifest import LOCK_NAME, STATE_NAME
+from convanim.manifest import STATE_NAME
 
 try:
     import fcntl
@@ -230,7 +229,7 @@ def folder_lock(output_dir: Path) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
-    fd = _acquire(output_dir / LOCK_NAME)
+    fd = _acquire(output_dir)
     _held[key] = 1
     if fd is not None:
         _held_fds[key] = fd
@@ -239,55 +238,32 @@ def folder_lock(output_dir: Path) -> Iterator[None]:
     finally:
         _held.pop(key, None)
         _held_fds.pop(key, None)
-        _release(output_dir / LOCK_NAME, fd)
+        _release(fd)
 
 
-def _acquire(path: Path) -> int | None:
+def _acquire(folder: Path) -> int | None:
     if fcntl is None:
         return None
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise OutputError(
-                    f"output directory is not writable: {path.parent} ({exc.strerror})"
-                ) from None
-            raise OutputError(f"cannot lock {path}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            os.close(fd)
-            raise FolderBusy(
-                f"{path.parent}: another convanim batch{holder} is writing this folder; "
-                "run again when it has finished"
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        # The previous holder may have removed the file between our open and our lock: then
-        # the lock is on a name no one else will open, and must be taken again.
-        with suppress(OSError):
-            here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
-            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-                return fd
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise OutputError(f"cannot open output directory {folder}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         os.close(fd)
+        raise FolderBusy(
+            f"{folder}: another convanim batch is writing this folder; "
+            "run again when it has finished"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def _holder(fd: int) -> str:
-    with suppress(OSError, ValueError):
-        pid = int(os.pread(fd, 32, 0).decode("ascii").strip())
-        return f" (pid {pid})"
-    return ""
-
-
-def _release(path: Path, fd: int | None) -> None:
-    if fd is None:
-        return
-    # Removed while still locked, so a waiting opener sees the name vanish and retries.
-    with suppress(OSError):
-        os.unlink(path)
-    os.close(fd)
+def _release(fd: int | None) -> None:
+    # Closing the descriptor releases the lock.
+    if fd is not None:
+        with suppress(OSError):
+            os.close(fd)

@@ -34,7 +34,6 @@ from convanim.writers import WriteOptions, writers
 __all__ = [
     "DEFAULT_MANIFEST",
     "INDEX_NAME",
-    "LOCK_NAME",
     "STATE_NAME",
     "Defaults",
     "Manifest",
@@ -45,9 +44,8 @@ __all__ = [
 DEFAULT_MANIFEST = "convanim.toml"
 STATE_NAME = ".convanim-state.json"
 INDEX_NAME = "index.html"
-LOCK_NAME = ".convanim.lock"  # held by a running batch (convanim.batch_state)
 # Outputs may not take the names batch writes for itself beside them.
-_RESERVED = frozenset({STATE_NAME, INDEX_NAME, LOCK_NAME})
+_RESERVED = frozenset({STATE_NAME, INDEX_NAME})
 
 _TOP_KEYS = ("defaults", "figures")
 # WriteOptions fields a manifest may set; ``transparent`` and MP4's ``fps`` are left out on
