@@ -387,13 +387,14 @@ def test_sigkill_mid_batch_never_leaves_a_record_the_files_contradict(tmp_path: 
     _manifest(tmp_path, V2)
     repair = CliRunner().invoke(main, ["batch", manifest.name, "--jobs", "2"])
     assert repair.exit_code == 0, repair.output
-    assert repair.output.splitlines()[-1] == "2 rendered, 0 failed"
+    assert repair.output.splitlines()[-1] == "2 rendered, 0 failed", repair.output
     assert _check(manifest)[0] == 0
     assert sorted(p.name for p in out.iterdir()) == [STATE_NAME, "quick.gif", "slow.gif"]
 
 
 def test_ctrl_c_mid_batch_stops_the_workers_cleanly_and_check_is_truthful(tmp_path: Path) -> None:
-    manifest = _manifest(tmp_path, [("quick", "conv:i3,k2"), *SLOW_FIGURES[:2]])
+    # The slow ones first: each worker starts on one of them.
+    manifest = _manifest(tmp_path, [*SLOW_FIGURES[:2], ("quick", "conv:i3,k2")])
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [*CONVANIM, "batch", "convanim.toml", "--jobs", "2"],
