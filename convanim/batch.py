@@ -32,6 +32,7 @@ from convanim.batch_state import (
     folder_lock,
     load_state,
     output_digest,
+    read_bounded,
     read_state,
     write_state,
 )
@@ -340,11 +341,12 @@ def _figure_html(figure: ManifestFigure) -> str:
 
 
 def index_is_current(manifest: Manifest) -> bool:
+    expected = index_html(manifest).encode("utf-8")
     try:
-        text = (manifest.output_dir / INDEX_NAME).read_text(encoding="utf-8")
+        # Bounded, and never blocking: a FIFO or a huge file there is simply not the index.
+        return read_bounded(manifest.output_dir / INDEX_NAME, len(expected)) == expected
     except (OSError, ValueError):
         return False
-    return text == index_html(manifest)
 
 
 def write_index(manifest: Manifest) -> Path | None:

@@ -44,6 +44,7 @@ __all__ = [
     "folder_lock",
     "load_state",
     "output_digest",
+    "read_bounded",
     "read_state",
     "write_state",
 ]
@@ -69,7 +70,7 @@ def load_state(output_dir: Path) -> tuple[State, str | None]:
     file if it could not be used (then the state is empty)."""
     path = output_dir / STATE_NAME
     try:
-        raw = _read_bounded(path, MAX_STATE_BYTES)
+        raw = read_bounded(path, MAX_STATE_BYTES)
     except FileNotFoundError:
         return {}, None
     except _Unusable as exc:
@@ -125,19 +126,20 @@ def _short(exc: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-class _Unusable(Exception):
-    """The state path exists but is not something to read as a state file."""
+class _Unusable(ValueError):
+    """The path exists but is not something to read: not a regular file, or too large."""
 
 
-def _read_bounded(path: Path, limit: int) -> bytes:
-    """At most ``limit`` bytes of a regular file; never blocks on a FIFO or a device."""
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; a ``ValueError`` naming the
+    problem for anything else. Never blocks on a FIFO or a device."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _Unusable("not a regular file")
         if info.st_size > limit:
-            raise _Unusable(f"larger than {limit // (1024 * 1024)} MiB")
+            raise _Unusable(_too_large(limit))
         chunks = []
         size = 0
         while size <= limit:
@@ -147,10 +149,16 @@ def _read_bounded(path: Path, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:  # it grew while being read
-            raise _Unusable(f"larger than {limit // (1024 * 1024)} MiB")
+            raise _Unusable(_too_large(limit))
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _too_large(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"larger than {limit // (1024 * 1024)} MiB"
+    return f"larger than {limit} bytes"
 
 
 # --------------------------------------------------------------------------------------------

@@ -503,3 +503,17 @@ def test_a_damaged_state_file_is_one_warning_and_heals(
     assert set(read_state(tmp_path / "out")) == {"one.gif"}
     healed = runner.invoke(main, ["batch", manifest.name, "--check"])
     assert healed.exit_code == 0 and healed.stderr == ""
+
+
+def test_an_index_that_is_a_fifo_is_stale_not_a_hang(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path, [("one", "conv:i3,k2")])
+    assert CliRunner().invoke(main, ["batch", manifest.name, "--html"]).exit_code == 0
+    index = tmp_path / "out" / "index.html"
+    index.unlink()
+    os.mkfifo(index)
+    check = CliRunner().invoke(main, ["batch", manifest.name, "--check", "--html"])
+    assert check.exit_code == 1
+    assert check.output.splitlines() == [
+        "stale: index.html (out/index.html)",
+        "0 out of date, 1 up to date",
+    ]
