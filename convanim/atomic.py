@@ -10,8 +10,15 @@ removes the stale temporaries of its destination. "Stale" is decided by a lock, 
 name: a writer holds an exclusive ``flock`` on its temporary for as long as it lives, and the
 kernel drops that lock when the process dies, so a temporary that can be locked belongs to no
 one. Two processes writing the same destination at once therefore never delete each other's
-work; the later rename wins and the file is always one whole version. (Where ``fcntl`` does not
-exist, only temporaries older than a day are removed.)
+work; the later rename wins and the file is always one whole version. (``convanim.leftovers``
+holds that clean-up.)
+
+Every step after the destination's folder is opened — checking what is there, cleaning up,
+creating the temporary, renaming — is made relative to that folder's descriptor, with the rules
+of ``convanim.safe_path``: an output is never a device, FIFO, socket or symbolic link, and a
+folder swapped for a link while a write is under way cannot redirect it. Scratch space is taken
+beside the destination too, never in ``$TMPDIR``. Two writers of one frames folder each retry
+their final swap until it holds, so the later one wins, whole.
 
 User errors about the destination (missing directory, read-only directory, a folder where a
 file should go, a full disk) become one-line :class:`~convanim.errors.OutputError` messages.
@@ -23,15 +30,34 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
-import tempfile
+import secrets
+import stat
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from convanim.errors import OutputError
+from convanim.leftovers import (
+    MAX_PREFIX_NAME,
+    exists_at,
+    lock_at,
+    remove_stale,
+    remove_stale_temporaries,
+    rmtree_at,
+    temporary_pattern,
+    unlock,
+)
+from convanim.safe_path import (
+    DIR_FLAGS,
+    NOFOLLOW,
+    Place,
+    check_destination,
+    open_folder,
+    open_place,
+    refuse_special,
+)
 
 try:
     import fcntl
@@ -40,11 +66,13 @@ except ImportError:  # pragma: no cover - Windows
 
 __all__ = [
     "atomic_dir",
+    "atomic_file",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
     "check_output_dir",
     "remove_stale_temporaries",
+    "spool_beside",
     "temporary_pattern",
 ]
 
@@ -53,11 +81,8 @@ _USER_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
 )
 
-# Keeps temporary names well under NAME_MAX (255) even for long destination names.
-_MAX_PREFIX_NAME = 80
-
-# Without locks, a temporary this old is surely abandoned (no figure takes a day to write).
-_STALE_AGE = 24 * 3600
+# Attempts at renaming a finished folder in while other writers keep renaming theirs.
+_SWAP_TRIES = 50
 
 _umask_lock = threading.Lock()
 _umask_cache: list[int] = []
@@ -66,18 +91,33 @@ _umask_cache: list[int] = []
 def check_output_dir(dest: str | os.PathLike[str]) -> Path:
     """Return the directory that will hold ``dest``, or raise a one-line ``OutputError``.
 
-    Checked before anything is rendered or written, so a typo in ``-o`` fails fast.
+    Checked before anything is rendered or written, so a typo in ``-o`` fails fast; ``dest``
+    itself must be a regular file, a folder or nothing yet (see ``convanim.safe_path``).
     """
     directory = Path(dest).parent
-    if not directory.is_dir():
-        if directory.exists():
-            raise OutputError(f"output directory is not a directory: {directory}")
-        raise OutputError(f"output directory does not exist: {directory}")
+    try:
+        if not directory.is_dir():
+            if directory.exists():
+                raise OutputError(f"output directory is not a directory: {directory}")
+            raise OutputError(f"output directory does not exist: {directory}")
+    except OSError as exc:
+        _raise_if_users(exc, Path(dest))
+        raise
     # os.access is advisory (root passes it everywhere); creating the temporary file is the real
     # test, and its failure is reported the same way.
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"output directory is not writable: {directory}")
+    check_destination(dest)
     return directory
+
+
+@contextmanager
+def atomic_file(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Yield a binary file open on a temporary next to ``dest``; on clean exit it replaces
+    ``dest``. The body never names a path, so nothing it writes can be redirected."""
+    with _temporary_file(Path(dest)) as (_, _tmp, fd), os.fdopen(os.dup(fd), "wb") as handle:
+        yield handle
+        handle.flush()
 
 
 @contextmanager
@@ -85,31 +125,24 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary file path next to ``dest``; on clean exit it replaces ``dest``.
 
     The temporary (``.NAME.XXXXXXXX.tmp``) exists, empty, when the body starts; the body may
-    write it by path or reopen it. On exit it is fsynced and renamed over ``dest``. On any
-    exception it is deleted and ``dest`` keeps its previous content.
+    write it by path or reopen it (ffmpeg does). On exit it is fsynced and renamed over ``dest``.
+    On any exception it is deleted and ``dest`` keeps its previous content. Prefer
+    :func:`atomic_file`: a path can be redirected by a folder swapped while the body runs (that
+    is detected here, and nothing is renamed into place, but the body's write went elsewhere).
     """
-    dest = Path(dest)
-    if dest.is_dir():
-        raise OutputError(f"output path is a directory, expected a file: {dest}")
-    directory = check_output_dir(dest)
-    remove_stale_temporaries(directory, dest.name)
-    tmp, lock = _make_temp(directory, dest.name, make_dir=False)
-    try:
+    with _temporary_file(Path(dest)) as (place, tmp, _fd):
+        path = place.real / tmp
+        yield path
         try:
-            yield tmp
-            _fsync_path(tmp)
-            os.chmod(tmp, _file_mode(dest))
-            os.replace(tmp, dest)
-        except OSError as exc:
-            _raise_if_users(exc, dest)
-            raise
-        _fsync_dir(directory)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    finally:
-        _unlock(lock)
+            by_path, held = os.stat(path), os.stat(tmp, dir_fd=place.fd, follow_symlinks=False)
+            moved = (by_path.st_dev, by_path.st_ino) != (held.st_dev, held.st_ino)
+        except OSError:
+            moved = True
+        if moved:
+            raise OutputError(
+                f"{place.dest}: its folder was moved or replaced while the file was written; "
+                "nothing was put in place"
+            )
 
 
 @contextmanager
@@ -123,56 +156,51 @@ def atomic_dir(
     An existing ``dest`` folder is replaced only if ``may_replace(dest)`` says so (default: only
     an empty folder), and that is checked *before* the body runs: a typo must never delete
     someone's files. The old folder is moved aside, the new one renamed in, then the old one
-    deleted; if the swap fails half-way the old folder is put back.
+    deleted; if the swap fails half-way the old folder is put back. Two processes writing one
+    folder at once each retry the swap until theirs is in place: the later one wins, whole.
     """
     dest = Path(dest)
     allowed = may_replace or _is_empty_dir
-    _check_replaceable_dir(dest, allowed)
-    directory = check_output_dir(dest)
-    if remove_stale_temporaries(directory, dest.name):
-        _check_replaceable_dir(dest, allowed)  # a restored ``.old`` folder is checked too
-    tmp, lock = _make_temp(directory, dest.name, make_dir=True)
-    old: Path | None = None
-    old_lock: int | None = None
+    place = open_place(dest)
+    olds: list[tuple[str, int | None]] = []
     try:
         try:
-            yield tmp
-            for entry in sorted(tmp.iterdir()):
-                if entry.is_file():
-                    _fsync_path(entry)
-            os.chmod(tmp, 0o777 & ~_umask())
-            # Re-checked: the folder may have appeared while frames were being drawn.
-            _check_replaceable_dir(dest, allowed)
-            if dest.exists():
-                old, _ = _make_temp(directory, dest.name, make_dir=False, suffix=".old")
-                # Locked before the move (the lock follows the folder), so that no cleaner
-                # takes the old folder for abandoned while it is still needed.
-                old_lock = _lock_open(dest, blocking=True)
-                os.replace(dest, old)
-            os.rename(tmp, dest)
+            _check_writable(place)
+            _check_replaceable_dir(place, allowed)
+            if remove_stale(place.fd, place.folder, place.real, place.name):
+                _check_replaceable_dir(place, allowed)  # a restored ``.old`` folder is checked too
+            tmp, lock = _new_temp(place, make_dir=True)
         except OSError as exc:
             _raise_if_users(exc, dest)
             raise
-    except BaseException:
-        if old is not None and not dest.exists():
-            os.rename(old, dest)
-            old = None
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        _unlock(old_lock)
-        raise
+        try:
+            try:
+                yield place.real / tmp
+                _fsync_entries(lock)
+                os.fchmod(lock, 0o777 & ~_umask())
+                _swap_in(place, tmp, allowed, olds)
+            except OSError as exc:
+                _raise_if_users(exc, dest)
+                raise
+        except BaseException:
+            if olds and not exists_at(place.fd, place.name):
+                with suppress(OSError):
+                    os.rename(olds[-1][0], place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+            rmtree_at(place.fd, place.real, tmp)
+            raise
+        finally:
+            unlock(lock)
+        _fsync_fd(place.fd)
     finally:
-        _unlock(lock)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    _unlock(old_lock)
-    _fsync_dir(directory)
+        for old, old_lock in olds:
+            rmtree_at(place.fd, place.real, old)
+            unlock(old_lock)
+        place.close()
 
 
 def atomic_write_bytes(dest: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``dest`` atomically; return ``dest`` as a Path."""
-    with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+    with atomic_file(dest) as fh:
         fh.write(data)
     return Path(dest)
 
@@ -182,143 +210,198 @@ def atomic_write_text(dest: str | os.PathLike[str], text: str, encoding: str = "
     return atomic_write_bytes(dest, text.encode(encoding))
 
 
+def spool_beside(dest: str | os.PathLike[str]) -> BinaryIO:
+    """An anonymous scratch file in the destination's folder, not in ``$TMPDIR``: a full or
+    missing temporary folder must not fail a write whose own disk has room (or be blamed on it).
+    The folder is opened like the destination's (``safe_path``), so scratch data never lands
+    elsewhere either."""
+    dest = Path(dest)
+    fd, _ = open_folder(dest.parent, for_output=dest)
+    try:
+        try:
+            # O_TMPFILE: a file without a name, gone with its descriptor whatever happens.
+            flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | os.O_TMPFILE
+            scratch = os.open(".", flags, 0o600, dir_fd=fd)
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
+                raise
+            # No O_TMPFILE here: a hidden name, unlinked at once.
+            name = f".{dest.name[:MAX_PREFIX_NAME]}.{secrets.token_hex(4)}.tmp"
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+            scratch = os.open(name, flags, 0o600, dir_fd=fd)
+            os.unlink(name, dir_fd=fd)
+        return os.fdopen(scratch, "w+b")
+    except OSError as exc:
+        _raise_if_users(exc, dest)
+        raise
+    finally:
+        os.close(fd)
+
+
 # --------------------------------------------------------------------------------------------
 # helpers
 
 
-def _make_temp(
-    directory: Path, name: str, *, make_dir: bool, suffix: str = ".tmp"
-) -> tuple[Path, int | None]:
-    """Create a uniquely named hidden temporary next to the destination, locked as ours.
-
-    Returns the path and the descriptor holding its lock (None for a ``.old`` name, which is
-    only a free slot, and where locks are not available); pass the descriptor to ``_unlock``.
-    """
-    prefix = f".{name[:_MAX_PREFIX_NAME]}."
+@contextmanager
+def _temporary_file(dest: Path) -> Iterator[tuple[Place, str, int]]:
+    """The shared core of the file writers: (the held folder, the temporary's name, its fd)."""
+    place = open_place(dest)
     try:
-        while True:
-            if make_dir:
-                path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=directory))
-            else:
-                fd, raw = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-                os.close(fd)
-                path = Path(raw)
-            if suffix == ".old":
-                # Only the name was wanted (os.replace needs a free slot for a directory).
-                os.unlink(path)
-                return path, None
-            lock = _lock_open(path, blocking=True)
-            if lock is None or _same_file(lock, path):
-                return path, lock
-            # A cleaner removed it between its creation and our lock (it looked abandoned):
-            # make another.
-            _unlock(lock)
-    except OSError as exc:
-        _raise_if_users(exc, directory / name)
-        raise
-
-
-def temporary_pattern(name: str) -> re.Pattern[str]:
-    """The names of ``name``'s temporaries: ``.NAME.XXXXXXXX.tmp`` and ``.NAME.XXXXXXXX.old``."""
-    return re.compile(rf"\.{re.escape(name[:_MAX_PREFIX_NAME])}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
-
-
-def remove_stale_temporaries(directory: str | os.PathLike[str], name: str) -> list[Path]:
-    """Remove the temporaries of ``directory/name`` that no living process is writing.
-
-    A ``.old`` folder whose destination is missing (a kill between moving the old output aside
-    and renaming the new one in) is put back instead. Returns what was removed or restored.
-    """
-    folder = Path(directory)
-    pattern = temporary_pattern(name)
-    done: list[Path] = []
-    try:
-        entries = [e for e in folder.iterdir() if pattern.fullmatch(e.name)]
-    except OSError:
-        return done
-    for entry in entries:
-        if fcntl is None:
-            try:
-                if time.time() - entry.lstat().st_mtime < _STALE_AGE:
-                    continue
-            except OSError:
-                continue
-            lock = None
-        else:
-            try:
-                lock = _lock_open(entry, blocking=False)
-            except OSError:
-                continue  # gone already, or not ours to open
-            if lock is None:
-                continue  # a living writer holds it
         try:
-            dest = folder / name
-            if entry.name.endswith(".old") and _real_dir(entry) and not dest.exists():
-                os.rename(entry, dest)
-            elif _real_dir(entry):
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            done.append(entry)
-        except OSError:
-            pass  # a read-only folder: the write itself will report it
+            _check_writable(place)
+            _check_existing(place, folder=False)
+            remove_stale(place.fd, place.folder, place.real, place.name)
+            tmp, fd = _new_temp(place, make_dir=False)
+        except OSError as exc:
+            _raise_if_users(exc, dest)
+            raise
+        try:
+            try:
+                yield place, tmp, fd
+                os.fsync(fd)
+                os.fchmod(fd, _file_mode(place))
+                _check_existing(place, folder=False)  # a FIFO or a link may have appeared since
+                os.replace(tmp, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+            except OSError as exc:
+                _raise_if_users(exc, dest)
+                raise
+            _fsync_fd(place.fd)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp, dir_fd=place.fd)
+            raise
         finally:
-            _unlock(lock)
-    return done
+            unlock(fd)
+    finally:
+        place.close()
 
 
-def _real_dir(path: Path) -> bool:
-    # A symbolic link is never followed: only the link itself is removed.
-    return path.is_dir() and not path.is_symlink()
+def _check_writable(place: Place) -> None:
+    if not os.access(place.real, os.W_OK | os.X_OK):
+        raise OutputError(f"output directory is not writable: {place.folder}")
 
 
-def _lock_open(path: Path, *, blocking: bool) -> int | None:
-    """Open ``path`` (a file or a folder) and lock it exclusively; return the descriptor.
-
-    Non-blocking: None if another process holds the lock. Without fcntl: None always.
-    """
-    if fcntl is None:
-        return None
-    fd = os.open(path, os.O_RDONLY)
+def _check_existing(place: Place, *, folder: bool) -> os.stat_result | None:
+    """What is at the destination now; refused unless it is what this write may replace."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BlockingIOError:
-        os.close(fd)
+        info = os.stat(place.name, dir_fd=place.fd, follow_symlinks=False)
+    except FileNotFoundError:
         return None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    refuse_special(place.dest, info.st_mode, lambda: os.readlink(place.name, dir_fd=place.fd))
+    if stat.S_ISDIR(info.st_mode) and not folder:
+        raise OutputError(f"output path is a directory, expected a file: {place.dest}")
+    if stat.S_ISREG(info.st_mode) and folder:
+        raise OutputError(f"output path is a file, expected a folder: {place.dest}")
+    return info
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        here, there = os.fstat(fd), os.stat(path)
-    except OSError:
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _unlock(fd: int | None) -> None:
-    # Closing the descriptor releases the flock.
-    if fd is not None:
-        with suppress(OSError):
-            os.close(fd)
-
-
-def _check_replaceable_dir(dest: Path, allowed: Callable[[Path], bool]) -> None:
-    if not dest.exists():
-        return
-    if not dest.is_dir():
-        raise OutputError(f"output path is a file, expected a folder: {dest}")
-    if not allowed(dest):
+def _check_replaceable_dir(place: Place, allowed: Callable[[Path], bool]) -> None:
+    for _ in range(_SWAP_TRIES):
+        if _check_existing(place, folder=True) is None:
+            return
+        try:
+            if allowed(place.real_dest):
+                return
+        except FileNotFoundError:
+            continue  # moved away while it was looked at (another writer's swap): look again
         raise OutputError(
-            f"refusing to replace folder {dest}: it holds files convanim did not write"
+            f"refusing to replace folder {place.dest}: it holds files convanim did not write"
         )
+    raise OutputError(f"{place.dest}: other processes keep replacing this folder; try again")
 
 
 def _is_empty_dir(path: Path) -> bool:
     return not any(path.iterdir())
+
+
+def _swap_in(
+    place: Place, tmp: str, allowed: Callable[[Path], bool], olds: list[tuple[str, int | None]]
+) -> None:
+    """Rename the finished folder ``tmp`` to the destination, moving an older one aside.
+
+    Another writer may rename its own folder in between our two renames (rename cannot replace
+    a non-empty folder: ENOTEMPTY); then the swap is simply made again. What was moved aside is
+    checked once more where it now lies, and put back if it is not ours to replace.
+    """
+    for _ in range(_SWAP_TRIES):
+        # Re-checked: a folder may have appeared while frames were being drawn.
+        _check_replaceable_dir(place, allowed)
+        try:
+            if exists_at(place.fd, place.name):
+                old = _free_name(place, ".old")
+                # Locked before the move (the lock follows the folder), so that no cleaner
+                # takes the old folder for abandoned while it is still needed.
+                old_lock = lock_at(place.fd, place.name, blocking=True)
+                try:
+                    os.rename(place.name, old, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+                except BaseException:
+                    unlock(old_lock)
+                    raise
+                olds.append((old, old_lock))
+                if not allowed(place.real / old):  # swapped for someone's folder meanwhile
+                    os.rename(old, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+                    unlock(olds.pop()[1])
+                    raise OutputError(
+                        f"refusing to replace folder {place.dest}: it holds files convanim did "
+                        "not write"
+                    )
+            os.rename(tmp, place.name, src_dir_fd=place.fd, dst_dir_fd=place.fd)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                raise
+    raise OutputError(f"{place.dest}: other processes keep replacing this folder; try again")
+
+
+def _free_name(place: Place, suffix: str) -> str:
+    prefix = f".{place.name[:MAX_PREFIX_NAME]}."
+    while True:
+        name = f"{prefix}{secrets.token_hex(4)}{suffix}"
+        if not exists_at(place.fd, name):
+            return name
+
+
+def _create_entry(place: Place, name: str, make_dir: bool) -> int:
+    """Create ``name`` in the held folder, exclusively, and open it (the one place that makes
+    temporaries; tests replace it to simulate a folder that refuses new files)."""
+    if make_dir:
+        os.mkdir(name, 0o700, dir_fd=place.fd)
+        return os.open(name, DIR_FLAGS | NOFOLLOW, dir_fd=place.fd)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    return os.open(name, flags, 0o600, dir_fd=place.fd)
+
+
+def _new_temp(place: Place, *, make_dir: bool) -> tuple[str, int]:
+    """Create a uniquely named hidden temporary next to the destination, locked as ours.
+
+    Returns its name in the held folder and a descriptor holding its lock (read-write for a
+    file); close it with ``_unlock``.
+    """
+    while True:
+        name = _free_name(place, ".tmp")
+        try:
+            fd = _create_entry(place, name, make_dir)
+        except FileExistsError:
+            continue
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, place.fd, name):
+            return name, fd
+        # A cleaner removed it between its creation and our lock (it looked abandoned):
+        # make another.
+        unlock(fd)
+
+
+def _same_file(fd: int, dir_fd: int, name: str) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _raise_if_users(exc: OSError, dest: Path) -> None:
@@ -331,36 +414,34 @@ def _raise_if_users(exc: OSError, dest: Path) -> None:
     raise OutputError(f"cannot write {dest}: {reason}") from exc
 
 
-def _fsync_path(path: Path) -> None:
-    # fsync through a fresh descriptor flushes the inode's data whoever wrote it.
-    fd = os.open(path, os.O_RDONLY)
-    try:
+def _fsync_entries(dir_fd: int) -> None:
+    """fsync every regular file in the held folder (a fresh descriptor flushes the inode's
+    data whoever wrote it)."""
+    for entry in sorted(os.listdir(dir_fd)):
+        try:
+            fd = os.open(entry, os.O_RDONLY | NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_fd(fd: int) -> None:
+    """Persist a rename; not every platform lets a directory be fsynced."""
+    with suppress(OSError):
         os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Persist the rename itself; not every platform lets a directory be opened for this."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _file_mode(dest: Path) -> int:
+def _file_mode(place: Place) -> int:
     """Mode for the new file: keep an older file's mode, else what ``open()`` would give.
 
-    mkstemp creates files 0600, which would silently make outputs private.
+    Temporaries are created 0600, which would silently make outputs private.
     """
     try:
-        return dest.stat().st_mode & 0o7777
+        return os.stat(place.name, dir_fd=place.fd, follow_symlinks=False).st_mode & 0o7777
     except FileNotFoundError:
         return 0o666 & ~_umask()
 

@@ -36,8 +36,10 @@ from convanim.batch_state import (
     read_state,
     write_state,
 )
+from convanim.errors import OutputError
 from convanim.jobs import Job, Outcome, Report, run_jobs
 from convanim.manifest import INDEX_NAME, STATE_NAME, Manifest, ManifestFigure
+from convanim.safe_path import confined_to, make_dirs
 from convanim.spec import CompareSpec, FigureSpec
 from convanim.templates import Resolved
 from convanim.themes import load_theme
@@ -152,10 +154,13 @@ def run_batch(
     any other; the rest go on. Raises ``FolderBusy`` if another batch is writing the folder.
     """
     output_dir = manifest.output_dir
-    with folder_lock(output_dir):
+    # Every write of the run, here and in the workers, must land inside the output folder as it
+    # was when the manifest was read, even if a folder below it becomes a link meanwhile.
+    inside = (str(output_dir), str(manifest.output_root or output_dir.resolve()))
+    with folder_lock(output_dir), confined_to(*inside):
         if planned is None:
             planned = plan(manifest, force)
-        return _run_locked(manifest, processes, html, planned, on_done)
+        return _run_locked(manifest, processes, html, planned, on_done, inside)
 
 
 def _run_locked(
@@ -164,6 +169,7 @@ def _run_locked(
     html: bool | None,
     planned: list[Planned],
     on_done: Callable[[Outcome], None] | None,
+    inside: tuple[str, str],
 ) -> BatchResult:
     report = Report(unchanged=sum(not p.todo for p in planned))
     result = BatchResult(planned, report)
@@ -186,15 +192,9 @@ def _run_locked(
     failed_early: list[Outcome] = []
     for item in todo:
         try:
-            item.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            failed_early.append(
-                Outcome(
-                    item.figure.name,
-                    item.path,
-                    error=f"cannot create folder {item.path.parent}: {exc.strerror}",
-                )
-            )
+            make_dirs(item.path.parent)  # never through a link: see safe_path
+        except OutputError as exc:
+            failed_early.append(Outcome(item.figure.name, item.path, error=str(exc)))
             continue
         _remove_leftovers(item.path.parent, [item.path.name])
         jobs.append(
@@ -206,6 +206,7 @@ def _run_locked(
                 dataclasses.asdict(item.figure.options),
                 item.figure.theme,
                 max_frames=manifest.defaults.max_frames,
+                inside=inside,
             )
         )
 

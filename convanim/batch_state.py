@@ -133,6 +133,9 @@ class _Unusable(ValueError):
 def read_bounded(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes; a ``ValueError`` naming the
     problem for anything else. Never blocks on a FIFO or a device."""
+    # Looked at before opening (opening some devices does something), and again after.
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise _Unusable("not a regular file")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)

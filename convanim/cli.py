@@ -20,6 +20,7 @@ import click
 
 from convanim import __version__
 from convanim.budget import DEFAULT_MAX_FRAMES
+from convanim.cli_guard import GuardedGroup  # environment failures as one line
 from convanim.errors import BudgetError, ConvanimError, OutputError, SpecError, TemplateError
 
 # Layer fields and the flags that set them, so that errors name the flag the user typed.
@@ -85,8 +86,16 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="convanim")
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__,
+    prog_name="convanim",
+    message=(
+        "%(prog)s %(version)s (MIT licence)\n"
+        "Figures in the style of Dumoulin & Visin, 'A guide to convolution arithmetic for deep "
+        "learning' (arXiv:1603.07285);\ncolours from Solarized, by Ethan Schoonover."
+    ),
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 def main(debug: bool) -> None:
     """Animate convolution arithmetic in the style of Dumoulin & Visin's guide."""
@@ -303,16 +312,25 @@ def render(template: str | None, **flags: Any) -> None:
     Flags override the template's values. Without -o the file goes to output/<name>.gif.
     """
     from convanim.spec import FigureSpec
-    from convanim.templates import resolve
 
     out = _split_output_flags(flags)
     given = {k: v for k, v in flags.items() if v is not None}
     with _reported(set(given) | {k for k, v in out.items() if v is not None}):
         if template:
-            target = resolve(template, given)
+            target = _resolve_ref(template, given)
         else:
             target = FigureSpec.from_mapping({"name": _flag_name(given), **given})
         _export(target, out)
+
+
+def _resolve_ref(ref: str, overrides: dict[str, Any] | None = None) -> Any:
+    """A template name, a spec string, or a template file: names never hold a slash or end in
+    .toml, so ``./my.toml``, ``figs/a.toml`` and ``my.toml`` are files."""
+    from convanim.templates import resolve, resolve_file
+
+    if ref.lower().endswith(".toml") or "/" in ref or os.sep in ref:
+        return resolve_file(ref, overrides)
+    return resolve(ref, overrides)
 
 
 def _flag_name(given: dict[str, Any]) -> str:
@@ -343,10 +361,9 @@ def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> N
     template (e.g. compare_3x3_vs_1x1) works too.
     """
     from convanim.spec import CompareSpec, FigureSpec
-    from convanim.templates import resolve
 
     with _reported({k for k, v in out.items() if v is not None}):
-        resolved = [resolve(ref) for ref in figures]
+        resolved = [_resolve_ref(ref) for ref in figures]
         if len(resolved) == 1 and isinstance(resolved[0], CompareSpec):
             target = resolved[0]
         else:
@@ -374,23 +391,80 @@ def explain(figure: str, **flags: Any) -> None:
     """Explain FIGURE (a template or spec string): output size with the formula, frame count,
     and the PyTorch and Keras layers that compute it."""
     from convanim.explain import explain as explain_figure
-    from convanim.templates import resolve
 
     given = {k: v for k, v in flags.items() if v is not None}
     with _reported(set(given)):
-        click.echo(explain_figure(resolve(figure, given)))
+        click.echo(explain_figure(_resolve_ref(figure, given)))
 
 
-@main.command()
-def templates() -> None:
-    """List the templates with a one-line description each."""
-    from convanim.templates import describe_templates
+@main.group(invoke_without_command=True)
+@click.pass_context
+def templates(ctx: click.Context) -> None:
+    """List the templates with a one-line description each; show or copy one.
+
+    \b
+    convanim templates                          # every template, one line each
+    convanim templates show padding_strides     # print its TOML
+    convanim templates copy padding_strides     # -> ./padding_strides.toml, yours to edit
+    convanim render ./padding_strides.toml      # render the edited copy
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from convanim.templates import describe_templates, template_dirs
 
     with _reported():
         rows = describe_templates()
-    width = max((len(name) for name, _ in rows), default=0)
+        if not rows:
+            folders = ", ".join(str(d) for d in template_dirs())
+            raise ConvanimError(f"no templates found (looked in {folders}); reinstall convanim")
+    width = max(len(name) for name, _ in rows)
     for name, description in rows:
         click.echo(f"{name:<{width}}  {description}")
+
+
+@templates.command("show")
+@click.argument("name")
+def templates_show(name: str) -> None:
+    """Print the TOML of template NAME."""
+    from convanim.templates import template_path
+
+    with _reported():
+        text = _read_template_text(template_path(name))
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@templates.command("copy")
+@click.argument("name")
+@click.argument("dest", required=False, type=click.Path())
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def templates_copy(name: str, dest: str | None, force: bool) -> None:
+    """Copy template NAME to DEST (default ./NAME.toml) to edit and render.
+
+    \b
+    convanim templates copy padding_strides my.toml
+    convanim render ./my.toml
+    """
+    from convanim.atomic import atomic_write_text, check_output_dir
+    from convanim.templates import template_path
+
+    with _reported():
+        text = _read_template_text(template_path(name))
+        target = Path(dest) if dest else Path(f"{name}.toml")
+        if target.is_dir():
+            target = target / f"{name}.toml"
+        if target.exists() and not force:
+            raise OutputError(f"{target} exists; give another path or --force to replace it")
+        check_output_dir(target)
+        atomic_write_text(target, text)
+    # "./x.toml", not "x.toml": render reads a path only when it looks like one.
+    shown = str(target) if target.is_absolute() or target.parent != Path() else f"./{target}"
+    click.echo(f"wrote {target}; render it with: convanim render {shown}")
+
+
+def _read_template_text(path: Path) -> str:
+    from convanim.safe_read import read_text  # a regular file, bounded: never a hang
+
+    return read_text(path)
 
 
 @main.command()
@@ -426,6 +500,12 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
                         f"did you mean {', '.join(close)}?" if close else "see 'convanim templates'"
                     )
                     raise TemplateError(f"unknown template {name!r}; {hint}")
+        else:
+            from convanim.templates import template_dirs, template_names
+
+            if not template_names():
+                folders = ", ".join(str(d) for d in template_dirs())
+                raise ConvanimError(f"no templates to render (looked in {folders})")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

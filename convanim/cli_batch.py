@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     default=None,
     help="Write index.html beside the figures (default: the manifest's html option).",
 )
+@click.option(
+    "--init",
+    is_flag=True,
+    help="Write a starter manifest (the blog's five figures) to MANIFEST or ./convanim.toml.",
+)
 def batch(
     manifest: str | None,
     jobs: int | None,
@@ -41,15 +46,27 @@ def batch(
     force: bool,
     dry_run: bool,
     html: bool | None,
+    init: bool,
 ) -> None:
     """Render the figures of a MANIFEST (default ./convanim.toml) that changed since last time.
 
     A figure is up to date when its output exists and the hash of its inputs (the resolved
     figure, theme, format options and convanim's version) matches the one recorded in
     .convanim-state.json beside the outputs.
+
+    \b
+    convanim batch --init          # write ./convanim.toml, the blog's figures
+    convanim batch                 # render what changed into output/blog/
+    convanim batch --check         # for CI: exit 1 if a figure is missing or stale
     """
     from convanim.cli import _reported
 
+    if init:
+        if check or force or dry_run or jobs is not None or html is not None:
+            raise click.UsageError("--init only writes the manifest; give it alone")
+        with _reported():
+            _init(Path(manifest) if manifest else Path("convanim.toml"))
+        return
     if jobs is not None and jobs < 1:
         raise click.BadParameter("must be at least 1", param_hint="--jobs")
     if check and (force or dry_run):
@@ -68,6 +85,31 @@ def batch(
             _dry_run(loaded, force, html)
             return
         sys.exit(_run(loaded, jobs or os.cpu_count() or 1, force, html))
+
+
+def _init(path: Path) -> None:
+    """Write the starter manifest; an existing different file is kept (exit 1), the same one
+    is fine, so that ``convanim batch --init && convanim batch`` can be run again."""
+    from convanim.atomic import atomic_write_text, check_output_dir
+    from convanim.errors import OutputError
+    from convanim.templates import starter_manifest
+
+    text = starter_manifest()
+    if path.is_dir():
+        path = path / "convanim.toml"
+    if path.exists():
+        try:
+            same = path.read_text(encoding="utf-8") == text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            raise OutputError(f"{path} exists and is not the starter manifest; it was kept")
+        click.echo(f"{path} is already the starter manifest")
+        return
+    check_output_dir(path)
+    atomic_write_text(path, text)
+    rerun = "convanim batch" if path == Path("convanim.toml") else f"convanim batch {path}"
+    click.echo(f"wrote {path} (the blog's 5 figures); render them with: {rerun}")
 
 
 def _load(path: Path) -> Manifest:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)
     theme: str = "classic"  # a built-in theme's name or a theme file
     max_frames: int = DEFAULT_MAX_FRAMES  # checked before the figure is drawn
+    # (folder, its real path): the write must land inside it when it happens (safe_path).
+    inside: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,13 @@ class Outcome:
 def run_job(job: Job) -> Outcome:
     """Render and write one job; an error becomes the outcome's one-line reason."""
     from convanim.animation import Animation
+    from convanim.safe_path import confined_to
     from convanim.themes import load_theme
 
     try:
         animation = Animation(job.target, load_theme(job.theme), max_frames=job.max_frames)
-        result = animation.save(job.path, job.format, **job.options)
+        with confined_to(*job.inside) if job.inside else nullcontext():
+            result = animation.save(job.path, job.format, **job.options)
     except ConvanimError as exc:
         return Outcome(job.name, job.path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in one figure must not stop the others

@@ -90,6 +90,8 @@ class Manifest:
     path: Path
     defaults: Defaults
     figures: tuple[ManifestFigure, ...]
+    # The output folder's real path when the manifest was read: writes are held inside it.
+    output_root: Path | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -125,24 +127,22 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         raise ManifestError(f"{where}: figures: is empty; add at least one [[figures]] table")
 
     figures: list[ManifestFigure] = []
-    names: dict[str, int] = {}
-    outputs: dict[PurePosixPath, str] = {}
+    names: dict[str, tuple[int, str]] = {}  # casefolded name -> (number, name)
+    clashes = _Outputs(where)
     for number, raw in enumerate(raw_figures, start=1):
         figure = _figure(where, defaults, raw, number)
-        if figure.name in names:
+        if figure.name.casefold() in names:
+            first, other = names[figure.name.casefold()]
+            how = "given twice" if other == figure.name else f"differs from {other!r} only in case"
             raise ManifestError(
-                f"{where}: figure {figure.name}: name: given twice (figures {names[figure.name]} "
-                f"and {number}); names must be unique"
+                f"{where}: figure {figure.name}: name: {how} (figures {first} and {number}); "
+                "names must be unique, ignoring case, as file names are on macOS and Windows"
             )
-        if figure.output in outputs:
-            raise ManifestError(
-                f"{where}: figure {figure.name}: output: {str(figure.output)!r} is also the "
-                f"output of figure {outputs[figure.output]}"
-            )
-        names[figure.name] = number
-        outputs[figure.output] = figure.name
+        clashes.add(figure)
+        names[figure.name.casefold()] = (number, figure.name)
         figures.append(figure)
-    return Manifest(path=path, defaults=defaults, figures=tuple(figures))
+    root = Path(os.path.realpath(defaults.output_dir))
+    return Manifest(path=path, defaults=defaults, figures=tuple(figures), output_root=root)
 
 
 def _reject_nul(where: str, value: Any, at: str = "") -> None:
@@ -161,6 +161,60 @@ def _reject_nul(where: str, value: Any, at: str = "") -> None:
             _reject_nul(where, item, f"{at}[{number}]")
 
 
+def _reject_control(where: str, text: str) -> None:
+    """A newline or another control character in a file or figure name is always a mistake
+    (and would split every message and listing that shows it)."""
+    bad = next((c for c in text if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise ManifestError(
+            f"{where}: {text!r} contains a control character ({bad!r}); "
+            "file and figure names may not"
+        )
+
+
+class _Outputs:
+    """The outputs seen so far, to refuse one that is another's, or lies inside another's.
+
+    Compared ignoring case, as macOS and Windows compare file names; a frames folder holding
+    another figure's file would be corrupted by it (and replaced, taking the file with it).
+    """
+
+    def __init__(self, where: str) -> None:
+        self._where = where
+        self._whole: dict[tuple[str, ...], ManifestFigure] = {}
+        self._holding: dict[tuple[str, ...], ManifestFigure] = {}  # proper prefixes of outputs
+
+    def add(self, figure: ManifestFigure) -> None:
+        key = tuple(part.casefold() for part in figure.output.parts)
+        shown = str(figure.output)
+        prefix = f"{self._where}: figure {figure.name}: output: {shown!r}"
+        if key in self._whole:
+            other = self._whole[key]
+            if str(other.output) == shown:
+                raise ManifestError(f"{prefix} is also the output of figure {other.name}")
+            raise ManifestError(
+                f"{prefix} differs from figure {other.name}'s output {str(other.output)!r} only "
+                "in case; on macOS and Windows they are one file"
+            )
+        for depth in range(1, len(key)):
+            other = self._whole.get(key[:depth])
+            if other is not None:
+                raise ManifestError(
+                    f"{prefix} lies inside figure {other.name}'s output {str(other.output)!r}"
+                    f"{' (a folder of frames)' if other.format == 'frames' else ''}; "
+                    "outputs may not contain one another"
+                )
+        if key in self._holding:
+            other = self._holding[key]
+            raise ManifestError(
+                f"{prefix} would contain figure {other.name}'s output {str(other.output)!r}; "
+                "outputs may not contain one another"
+            )
+        self._whole[key] = figure
+        for depth in range(1, len(key)):
+            self._holding.setdefault(key[:depth], figure)
+
+
 # --------------------------------------------------------------------------------------------
 # defaults
 
@@ -173,6 +227,7 @@ def _defaults(where: str, path: Path, raw: Any) -> Defaults:
     output_dir = table.get("output_dir", "output")
     if not isinstance(output_dir, str) or not output_dir.strip():
         raise ManifestError(f"{prefix}: output_dir: must be a non-empty string (a folder)")
+    _reject_control(f"{prefix}: output_dir", output_dir)
     # Relative to the manifest, not the working directory, so that the same command works from
     # anywhere; normpath only so that messages read "output/blog", not "templates/../output/blog".
     folder = Path(os.path.normpath(path.parent / Path(output_dir).expanduser()))
@@ -301,6 +356,7 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
             )
     if not isinstance(name, str) or not name.strip():
         raise ManifestError(f"{where}: figure #{number}: name: must be a non-empty string")
+    _reject_control(f"{where}: figure #{number}: name", name)
     name = name.strip()
     prefix = f"{where}: figure {name}"
 
@@ -360,6 +416,7 @@ def _output(
         output = f"{name}{suffix}"
     if not isinstance(output, str) or not output.strip():
         raise ManifestError(f"{prefix}: output: must be a non-empty path such as {name}.gif")
+    _reject_control(f"{prefix}: output", output)
     text = output.strip()
     if (
         PurePosixPath(text).is_absolute()

@@ -1,9 +1,11 @@
 """Built-in and user templates: figures kept as TOML data, found by name.
 
-A template is a ``templates/<name>.toml`` file holding either a figure (figure keys and layer
+A template is a ``<name>.toml`` file holding either a figure (figure keys and layer
 fields, see ``FigureSpec.from_mapping``) or a comparison (``compare = [refs]``, ``labels``).
 Anything that names a figure — a template name or a spec string such as ``conv:i5,k1,s2`` — is
-resolved here. Templates are parsed as TOML only: no code runs.
+resolved here. Templates are parsed as TOML only: no code runs. The built-in ones are package data
+(``convanim/catalog/templates``), found through ``importlib.resources`` so that an installed
+wheel has them wherever it runs; folders named by ``$CONVANIM_TEMPLATES`` come first.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import difflib
 import os
 import sys
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from convanim.errors import SpecError, TemplateError
+from convanim.safe_read import BOM, read_bounded, read_text
 from convanim.spec import FIGURE_KEYS, CompareSpec, FigureSpec, SequenceSpec, parse_spec_string
 
 if sys.version_info >= (3, 11):
@@ -26,12 +30,27 @@ else:  # pragma: no cover
 Resolved = FigureSpec | CompareSpec | SequenceSpec
 
 
+STARTER_MANIFEST = "blog.toml"
+
+
+def builtin_dir() -> Path:
+    """The built-in templates inside the installed package."""
+    # pip installs packages as plain folders, so the resource is a real path; a zipped install
+    # (which pip never makes) would fail here loudly rather than find no templates.
+    return Path(str(resources.files("convanim.catalog").joinpath("templates")))
+
+
 def template_dirs() -> list[Path]:
     """Where templates are looked up: $CONVANIM_TEMPLATES (os.pathsep-separated), then the
     built-in folder."""
     dirs = [Path(p) for p in os.environ.get("CONVANIM_TEMPLATES", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "templates")
+    dirs.append(builtin_dir())
     return dirs
+
+
+def starter_manifest() -> str:
+    """The text of the starter batch manifest (the blog's figures) that ``batch --init`` writes."""
+    return (builtin_dir() / STARTER_MANIFEST).read_text(encoding="utf-8")
 
 
 def _index() -> dict[str, Path]:
@@ -48,10 +67,10 @@ def _is_manifest(path: Path) -> bool:
     """A batch manifest (a ``figures`` array, see convanim.manifest) may sit beside templates;
     it is not a figure. An unreadable file stays in the index, so its error is still shown."""
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)  # a FIFO among the templates must not hang the listing
         # Parsing only files that mention the key keeps the index as cheap as a glob.
-        return b"figures" in raw and "figures" in tomllib.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return b"figures" in raw and "figures" in tomllib.loads(raw.removeprefix(BOM).decode())
+    except (TemplateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
 
 
@@ -60,16 +79,16 @@ def template_names() -> list[str]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the file, line and column."""
+    """Parse a TOML file; syntax errors name the file, line and column.
+
+    The file must be a regular file of at most ``safe_read.MAX_TOML_BYTES`` (1 MiB); a UTF-8
+    BOM is allowed. A FIFO, a device or a folder is a ``TemplateError``, never a hang.
+    """
+    text = read_text(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:  # TOML is UTF-8; a stray Latin-1 byte is not a bug here
-        raise TemplateError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def read_template(name: str) -> dict[str, Any]:
@@ -173,8 +192,41 @@ def resolve(
     if ":" in ref:
         mapping: dict[str, Any] = parse_spec_string(ref)
         mapping["name"] = ref.replace(":", "_").replace(",", "_").replace("=", "")
-    else:
-        mapping = read_template(ref)
+        return _build(mapping, ref, overrides, _seen, where=None)
+    return _build(read_template(ref), ref, overrides, _seen, where=_index().get(ref))
+
+
+def resolve_file(
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None
+) -> Resolved:
+    """A template file a user keeps (e.g. one made by ``convanim templates copy``) as a figure;
+    its name is the file's stem unless the file sets one. Only the command line reads templates
+    by path: inside templates and manifests a figure is always named, never a path."""
+    given, path = os.fspath(path), Path(path)
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "does not exist"
+        raise TemplateError(f"template file {given!r} {what}")
+    mapping = read_toml(path)
+    if "figures" in mapping:
+        raise TemplateError(
+            f"{path} is a batch manifest, not a template; run 'convanim batch {path}'"
+        )
+    return _build(mapping, path.stem, overrides, (), where=path)
+
+
+def template_path(name: str) -> Path:
+    """The file behind a template name (for ``templates show`` and ``templates copy``)."""
+    read_template(name)  # an unknown name fails here, with suggestions
+    return _index()[name]
+
+
+def _build(
+    mapping: dict[str, Any],
+    ref: str,
+    overrides: Mapping[str, Any] | None,
+    _seen: tuple[str, ...],
+    where: Path | None,
+) -> Resolved:
     if overrides:
         if "compare" in mapping:
             raise SpecError(
@@ -186,10 +238,9 @@ def resolve(
     except SpecError as exc:
         given = {_norm(k) for k in overrides or ()}
         field = _norm(exc.field)
-        if ":" in ref or field in given or "(template " in str(exc):
+        if where is None or field in given or "(template " in str(exc):
             raise
         # A mistake inside a template file: say which file, as theme files do.
-        where = _index().get(ref, ref)
         raise SpecError(
             exc.field, f"{str(exc).removeprefix(exc.field + ': ')} (template {where})"
         ) from None

@@ -71,6 +71,10 @@ class Theme:
     def rgb(self, role: str) -> RGB:
         return hex_to_rgb(getattr(self, role))
 
+    def opacity(self, role: str) -> float:
+        """How opaque a role is drawn: the shade at ``shade_alpha``, everything else solid."""
+        return self.shade_alpha if role == "shade" else 1.0
+
 
 COLOUR_ROLES = tuple(f.name for f in fields(Theme) if f.name not in ("name", "shade_alpha"))
 ROLES = (*COLOUR_ROLES, "shade_alpha")  # what a theme file may set besides name and base

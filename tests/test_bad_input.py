@@ -13,7 +13,6 @@ import errno
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -125,14 +124,14 @@ def snapshot(folder: Path) -> dict[str, tuple[bool, int, int]]:
 def read_only(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``folder`` refuse new files. Tests may run as root, which ignores permissions, so
     creating a temporary there fails as the kernel would fail it: EACCES."""
-    original = tempfile.mkstemp
+    original = atomic._create_entry
 
-    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        if Path(kwargs.get("dir") or ".").resolve() == folder.resolve():
+    def create(place: Any, name: str, make_dir: bool) -> int:
+        if place.real == folder.resolve():
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        return original(*args, **kwargs)
+        return original(place, name, make_dir)
 
-    monkeypatch.setattr(atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(atomic, "_create_entry", create)
 
 
 # -- the command line ---------------------------------------------------------------------------

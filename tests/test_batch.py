@@ -24,9 +24,7 @@ from convanim.batch import figure_digest, plan, read_state
 from convanim.cli import main
 from convanim.errors import ManifestError
 from convanim.manifest import STATE_NAME, load_manifest
-from convanim.templates import template_names
-
-REPO = Path(__file__).resolve().parent.parent
+from convanim.templates import builtin_dir, template_names
 
 SMALL = """\
 [defaults]
@@ -426,9 +424,10 @@ def test_the_blog_manifest_is_not_a_template_and_renders_incrementally(
     tmp_path: Path,
 ) -> None:
     assert "blog" not in template_names()
-    assert len(template_names()) == len(list((REPO / "templates").glob("*.toml"))) - 1
-    blog = load_manifest(REPO / "templates" / "blog.toml")
-    assert blog.output_dir == REPO / "output" / "blog"
+    assert len(template_names()) == len(list(builtin_dir().glob("*.toml"))) - 1
+    blog = load_manifest(builtin_dir() / "blog.toml")
+    # The outputs stay beneath the manifest's folder, so a copied manifest writes beside itself.
+    assert blog.output_dir == builtin_dir() / "output" / "blog"
     assert [f.name for f in blog.figures] == [
         "transposed_3x3",
         "transposed_1x1",
@@ -437,11 +436,9 @@ def test_the_blog_manifest_is_not_a_template_and_renders_incrementally(
         "numerical_max_pooling",
     ]
 
-    # A copy, so that the repository's output/ is left alone.
-    (tmp_path / "templates").mkdir()
-    copy = tmp_path / "templates" / "blog.toml"
-    shutil.copy(REPO / "templates" / "blog.toml", copy)
-    copy = Path("templates", "blog.toml")  # as typed, relative to the working directory
+    # A copy in the working folder, as a user makes one: its outputs go beneath it.
+    shutil.copy(builtin_dir() / "blog.toml", tmp_path / "blog.toml")
+    copy = Path("blog.toml")  # as typed, relative to the working directory
     first = run(str(copy), "--jobs", "2")
     assert first.exit_code == 0, first.output
     assert "5 rendered, 0 failed" in first.output

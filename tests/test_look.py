@@ -14,6 +14,7 @@ from test_render import check_golden  # noqa: E402 - tests/ is on sys.path under
 
 from convanim.animation import Animation
 from convanim.cli import main
+from convanim.display import Text
 from convanim.render import FigureRenderer
 from convanim.spec import FigureSpec, LayerSpec, Look
 from convanim.templates import resolve
@@ -127,9 +128,8 @@ def test_labels_add_captions() -> None:
     assert isinstance(figure, FigureSpec)
     plain = FigureRenderer(figure)
     labelled = FigureRenderer(figure, look=Look(labels=True))
-    texts = [
-        t.get_text() for t in labelled._fig.texts + labelled._fig.artists if hasattr(t, "get_text")
-    ]
+    # Every string a figure shows is in its display list.
+    texts = [p.text for p in labelled.picture.static if isinstance(p, Text)]
     assert "input" in texts and "output" in texts
     assert any(t.startswith("conv  i=5 k=3 s=2 p=1") and t.endswith("o=3") for t in texts)
     assert labelled.size[1] > plain.size[1]
@@ -138,8 +138,7 @@ def test_labels_add_captions() -> None:
 def test_sums_show_the_current_window() -> None:
     figure = FigureSpec(LayerSpec(input_size=4, kernel_size=2, stride=2), view="numerical")
     r = FigureRenderer(figure, look=Look(sums=True))
-    r.frame(3)
-    text = r._sums.get_text()
+    (text,) = [p.text for p in r.picture.frame(3) if isinstance(p, Text) and " = " in p.text]
     x = r.scene.input_values
     w = r.scene.kernel_weights
     assert x is not None and w is not None

@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 from test_render import check_golden
 
+from convanim.backends.mpl import palette_of
 from convanim.errors import SpecError, TemplateError
 from convanim.palette import MAX_COLOURS, composite
-from convanim.render import FigureRenderer, _palette
+from convanim.render import FigureRenderer
 from convanim.spec import FigureSpec
 from convanim.templates import resolve
 from convanim.themes import CLASSIC, COLORBLIND, MONO, ROLES, THEMES, Theme, load_theme
@@ -239,8 +240,9 @@ def test_dark_theme_is_dark() -> None:
 def test_palette_keeps_three_antialiasing_steps(theme: Theme) -> None:
     """12 distinct flat colours with 3 blends per pair make 210; more would cost the edges
     antialiasing steps. Computed: classic 115, dark 117, colorblind 70, mono 61."""
-    size = len(_palette(theme))
-    assert size <= 210 <= MAX_COLOURS
+    for name in ("padding_strides", "numerical_padding_strides"):
+        picture = FigureRenderer(resolve(name), theme=theme).picture
+        assert len(palette_of(picture, theme)) <= 210 <= MAX_COLOURS
 
 
 # -- theme files ---------------------------------------------------------------------------------
@@ -351,8 +353,9 @@ def test_themes_built_in_code_are_checked_too() -> None:
 def test_golden_frame_per_theme(name: str) -> None:
     figure = resolve("padding_strides")
     assert isinstance(figure, FigureSpec)
-    frame = FigureRenderer(figure, theme=THEMES[name]).frame(1)
+    renderer = FigureRenderer(figure, theme=THEMES[name])
+    frame = renderer.frame(1)
     # Every pixel is a palette colour, so the theme's flat colours are exactly what is shown.
-    palette = {tuple(c) for c in _palette(THEMES[name]).tolist()}
+    palette = {tuple(c) for c in palette_of(renderer.picture, THEMES[name]).tolist()}
     assert {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()} <= palette
     check_golden(frame, f"theme_{name}_padding_strides_01")

@@ -465,7 +465,7 @@ def test_unwritable_directory_is_one_line_error(
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tempfile.mkstemp", denied)
+    monkeypatch.setattr("convanim.atomic._create_entry", denied)
     with pytest.raises(OutputError) as info:
         write(tmp_path / "a.gif", make_frames(1))
     assert "\n" not in str(info.value) and "not writable" in str(info.value)

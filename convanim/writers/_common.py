@@ -157,10 +157,10 @@ def save_all_with_pillow(
     """
     from PIL import Image
 
-    from convanim.atomic import atomic_path
+    from convanim.atomic import atomic_file
 
     stream = open_frames(frames, options)
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as out:
         images: list[Image.Image] = []
         durations: list[int] = []
         total = 0.0
@@ -168,16 +168,15 @@ def save_all_with_pillow(
             images.append(Image.fromarray(frame, "RGBA" if stream.alpha else "RGB"))
             durations.append(to_ms(seconds))
             total += seconds
-        with open(tmp, "wb") as out:
-            images[0].save(
-                out,
-                format=fmt.upper(),
-                save_all=True,
-                append_images=images[1:],
-                duration=durations,
-                loop=options.loop,
-                **params,
-            )
+        images[0].save(
+            out,
+            format=fmt.upper(),
+            save_all=True,
+            append_images=images[1:],
+            duration=durations,
+            loop=options.loop,
+            **params,
+        )
     return WriteResult(
         path=path,
         format=fmt.lower(),

@@ -33,7 +33,6 @@ Output is deterministic: no timestamps, no comments; same frames give the same b
 from __future__ import annotations
 
 import struct
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
-from convanim.atomic import atomic_path
+from convanim.atomic import atomic_file, spool_beside
 from convanim.writers import WriteOptions, WriteResult
 from convanim.writers._common import FrameStream, open_frames
 
@@ -71,12 +70,12 @@ Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 def write(path: Path, frames: Iterable[np.ndarray], options: WriteOptions) -> WriteResult:
     """Write an animated GIF; see the module docstring for the format choices."""
     stream = open_frames(frames, options)
-    with atomic_path(path) as tmp, tempfile.TemporaryFile(prefix="convanim-gif-") as spool:
+    # The spool lives beside the output, not in $TMPDIR: one disk to have room on, and named.
+    with atomic_file(path) as out, spool_beside(path) as spool:
         table, records = _index_pass(stream, spool)
         palette = _build_palette(table, spool, records)
         spool.seek(0)
-        with open(tmp, "wb") as out:
-            n_frames, seconds = _encode_pass(out, spool, records, palette, stream.size, options)
+        n_frames, seconds = _encode_pass(out, spool, records, palette, stream.size, options)
     return WriteResult(
         path=path,
         format="gif",
