@@ -87,9 +87,11 @@ def run_each(
                     yield index, WorkerLost(f"cannot start a worker process: {exc.strerror}")
             for worker in workers:
                 if worker.job is None and waiting:
+                    try:
+                        worker.conn.send(items[waiting[0]])
+                    except OSError:
+                        continue  # dead before it took the job: its sentinel says so below
                     worker.job = waiting.popleft()
-                    with suppress(OSError):  # a dead worker is noticed below
-                        worker.conn.send(items[worker.job])
             watched = [w.conn for w in workers if w.job is not None]
             watched += [w.process.sentinel for w in workers]
             if not watched:
@@ -101,6 +103,9 @@ def run_each(
                 answer = _receive(worker)
                 if answer is not None:
                     index, worker.job = worker.job, None
+                    if worker.process.sentinel in ready:  # answered, then died: not its job's fault
+                        workers.remove(worker)
+                        _death(worker)
                     assert index is not None
                     yield index, answer[0]
                     continue
