@@ -59,6 +59,7 @@ class Animation:
         self.max_frames = check_max_frames(max_frames)
         self.max_pixels = max_pixels
         self.look = look or Look()
+        self.look.check_target(target)  # an option the target cannot show is an error
         if theme is None:
             from convanim.themes import load_theme
 
@@ -113,7 +114,8 @@ class Animation:
                 yield renderer.frame(index)
 
     def save(self, path: str | Path, format: str | None = None, **options: Any) -> WriteResult:
-        """Write the animation; the writer is chosen by ``format`` or the path's suffix.
+        """Write the animation; the writer is chosen by ``format`` or the path's suffix (a
+        ``format`` must agree with the suffix, except for a folder of frames).
 
         ``options`` are ``WriteOptions`` fields (delay, loop, hold_first, hold_last, ...).
         """
@@ -122,6 +124,12 @@ class Animation:
         options.setdefault("transparent", self.look.transparent)
         write_options = WriteOptions(**options)
         writer = writer_for(path, format)
+        if format is not None and writer.name != "frames":
+            from convanim.outputs import check_format
+
+            check_format(path, writer.name)  # a GIF named x.webp is read as WebP everywhere
+        if write_options.transparent:
+            self.look.check_format(writer.name)
         self.check_budget()  # before the writer creates anything
         return writer.write(Path(path), self.frames(), write_options)
 

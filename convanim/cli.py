@@ -9,6 +9,7 @@ Heavy modules are imported inside the commands so that ``--help`` starts fast.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 import click
 
 from convanim import __version__
-from convanim.budget import DEFAULT_MAX_FRAMES
+from convanim.cli_export import export, output_options, split_output_flags
 from convanim.cli_guard import GuardedGroup  # environment failures as one line
 from convanim.errors import BudgetError, ConvanimError, OutputError, SpecError, TemplateError
 
@@ -54,7 +55,19 @@ _FLAGS = {
     "columns": "--columns",
     "dpi": "--dpi",
     "max_frames": "--max-frames",
+    "transparent": "--transparent",
+    "labels": "--labels",
+    "formula": "--formula",
+    "sums": "--sums",
+    "fps": "--fps",
+    "reverse": "--reverse",
+    "format": "--format",
+    "output": "-o/--output",
+    "frames_dir": "--frames",
+    "storyboard": "--storyboard",
 }
+# click's parameter names that differ from the fields the library names in its errors.
+_PARAMS = {"fmt": "format"}
 
 
 class _State:
@@ -71,7 +84,8 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
             raise
         message = str(exc)
         field = getattr(exc, "field", None)
-        if field in _FLAGS and field in flags_given:
+        given = {_PARAMS.get(k, k) for k in flags_given}
+        if field in _FLAGS and field in given:
             message = f"{_FLAGS[field]}: {message.split(': ', 1)[1]}"
         raise click.UsageError(message) from None
     except BudgetError as exc:
@@ -96,13 +110,52 @@ def _reported(flags_given: set[str] | frozenset[str] = frozenset()) -> Iterator[
         "learning' (arXiv:1603.07285);\ncolours from Solarized, by Ethan Schoonover."
     ),
 )
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option(
+    "--debug", is_flag=True, help="Show full tracebacks on errors (here or after the command)."
+)
 def main(debug: bool) -> None:
-    """Animate convolution arithmetic in the style of Dumoulin & Visin's guide."""
+    """Animate convolution arithmetic in the style of Dumoulin & Visin's guide.
+
+    \b
+    Examples:
+      convanim templates                  # the figures that come with convanim
+      convanim render padding_strides     # writes output/padding_strides.gif
+      convanim explain conv:i5,k3,s2,p1   # output size, frames, PyTorch, Keras
+    """
     _State.debug = debug
 
 
-def _layer_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _State.debug = True
+
+
+def _debug_option() -> click.Option:
+    """``--debug`` after a command name too: ``convanim render X --debug``."""
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show full tracebacks on errors.",
+    )
+
+
+def _complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Template names for shell completion (spec strings and paths are typed out)."""
+    from convanim.templates import template_names
+
+    try:
+        names = template_names()
+    except Exception:  # noqa: BLE001 - completion must never print a traceback into a shell
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _layer_options(f: Callable[..., Any], seed: bool = True) -> Callable[..., Any]:
+    """The layer's fields and the figure keys as flags; ``seed`` (the example numbers) only
+    where something is drawn."""
     options = [
         click.option("--op", help="conv | conv_transpose | max_pool | avg_pool"),
         click.option("--input", "input_size", metavar="H[xW]", help="Input size, e.g. 5 or 5x7."),
@@ -124,7 +177,7 @@ def _layer_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--out-channels", type=int),
         click.option("--groups", type=int),
         click.option("--view", help="arithmetic | numerical | volume (channels as stacked maps)"),
-        click.option("--seed", type=int, help="Seed of the example numbers."),
+        *([click.option("--seed", type=int, help="Seed of the example numbers.")] if seed else []),
         click.option(
             "--schematic/--no-schematic",
             default=None,
@@ -140,187 +193,49 @@ def _layer_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Where the animation goes, how it looks and how it is timed (render and compare)."""
-    options = [
-        click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     help="Output file: .gif .png/.apng .webp .mp4 (default output/NAME.gif)."),
-        click.option("--format", "fmt", help="Output format (default: from the suffix)."),
-        click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
-                     help="Also write every frame as PNG into this folder."),
-        click.option("--storyboard", type=click.Path(dir_okay=False),
-                     help="Also write a still of all frames tiled: .png, .pdf or .svg."),
-        click.option("--every", type=int, default=1, show_default=True,
-                     help="Storyboard: every n-th frame."),
-        click.option("--columns", type=int, help="Storyboard: tiles per row."),
-        click.option("--dpi", type=float, default=144, show_default=True,
-                     help="Storyboard PNG resolution (vector stills scale freely)."),
-        click.option("--theme", help="classic | dark | colorblind | mono | a theme .toml file."),
-        click.option("--transparent", is_flag=True, default=None,
-                     help="Transparent background (GIF, APNG, WebP, PNG)."),
-        click.option("--width", type=int, help="Frame width in pixels."),
-        click.option("--scale", type=float, help="Size relative to the reference (1)."),
-        click.option("--font-scale", type=float, help="Text size factor."),
-        click.option("--labels/--no-labels", default=None,
-                     help="Input/output captions and a parameter line (default: comparisons)."),
-        click.option("--formula", is_flag=True, default=None,
-                     help="Add the output-size formula with the numbers (with --labels)."),
-        click.option("--sums", is_flag=True, default=None,
-                     help="Numerical view: show the current window's sum of products."),
-        click.option("--delay", type=float, help="Seconds per frame (default 1)."),
-        click.option("--fps", type=float, help="Frames per second (instead of --delay)."),
-        click.option("--hold-first", type=float, help="Extra seconds on the first frame."),
-        click.option("--hold-last", type=float, help="Extra seconds on the last frame."),
-        click.option("--loop", type=int, help="Times to play (0 = forever, the default)."),
-        click.option("--reverse", is_flag=True, help="Play forward, then back (ping-pong)."),
-        click.option("--max-frames", type=int, default=DEFAULT_MAX_FRAMES, show_default=True,
-                     help="Refuse to draw more frames than this (checked before drawing)."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-_LOOK_FLAGS = ("theme", "transparent", "width", "scale", "font_scale", "labels", "formula", "sums")
-_TIMING_FLAGS = ("delay", "hold_first", "hold_last", "loop")
-_OUTPUT_FLAGS = ("output", "fmt", "frames_dir", "storyboard", "every", "columns", "dpi", "fps",
-                 "reverse", "max_frames", *_LOOK_FLAGS, *_TIMING_FLAGS)  # fmt: skip
-
-
-def _split_output_flags(flags: dict[str, Any]) -> dict[str, Any]:
-    """Take the output flags out of ``flags`` (the rest are layer fields)."""
-    return {name: flags.pop(name) for name in _OUTPUT_FLAGS if name in flags}
-
-
-def _default_path(name: str, fmt: str | None = None) -> Path:
-    """output/NAME with the format's suffix (GIF unless --format says otherwise); the folder is
-    made only when the animation is written."""
-    from convanim.writers import get_writer
-
-    suffix = get_writer(fmt).suffixes[0] if fmt else ".gif"
-    return Path("output") / f"{_safe_file_name(name)}{suffix}"
-
-
-def _safe_file_name(name: str) -> str:
-    """A figure's name as one file name inside output/: a template's ``name = "../../x"`` must
-    not write outside it, and a NUL or a control character cannot be in a file name at all."""
-    cleaned = "".join("_" if c in "/\\" or ord(c) < 32 or c == "\x7f" else c for c in name)
-    return cleaned.lstrip(".").strip() or "figure"
-
-
-def _make_default_dir(path: Path) -> None:
-    try:
-        path.parent.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output directory {path.parent}: {exc.strerror}") from None
-
-
-def _load_theme(name: str) -> Any:
-    """The --theme's theme; a mistake inside a theme file names --theme, then the role."""
-    from convanim.themes import load_theme
-
-    try:
-        return load_theme(name)
-    except SpecError as exc:
-        if exc.field == "theme":
-            raise
-        # Roles such as "padding" or "input" are also layer flags: keep them apart.
-        raise SpecError("theme", str(exc)) from None
-
-
-def _export(target: Any, out: dict[str, Any]) -> None:
-    """Write what was asked: the animation (-o, or output/NAME.gif by default), a frames
-    folder, a storyboard. Everything — flags, theme, formats, destinations and the frame and
-    pixel budgets — is checked before anything is drawn or written."""
-    from convanim.animation import Animation
-    from convanim.atomic import check_output_dir
-    from convanim.budget import check_target
-    from convanim.spec import Look
-
-    look_fields = {k: out[k] for k in _LOOK_FLAGS if out.get(k) is not None}
-    timing = {k: out[k] for k in _TIMING_FLAGS if out.get(k) is not None}
-    if out.get("fps") is not None:
-        if "delay" in timing:
-            raise click.UsageError("--delay and --fps: give one or the other")
-        if out["fps"] <= 0:
-            raise click.BadParameter("must be more than 0", param_hint="--fps")
-        timing["delay"] = 1.0 / out["fps"]
-    from convanim.writers import WriteOptions, writer_for
-
-    look = Look(**look_fields)
-    WriteOptions(**timing)  # check the timing before drawing anything
-    max_frames = out.get("max_frames", DEFAULT_MAX_FRAMES)
-    reverse = bool(out.get("reverse"))
-    # The cheap count (geometry only) before the theme file is read or a renderer is built.
-    check_target(target, max_frames, reverse)
-    theme = _load_theme(look.theme)
-    animation = Animation(target, theme, look=look, reverse=reverse, max_frames=max_frames)
-
-    wanted_animation = out.get("output") or not (out.get("frames_dir") or out.get("storyboard"))
-    path = None
-    if wanted_animation:
-        path = (
-            Path(out["output"]) if out.get("output") else _default_path(target.name, out.get("fmt"))
-        )
-        writer_for(path, out.get("fmt"))  # an unknown or unavailable format fails first
-        if out.get("output"):
-            check_output_dir(path)
-    if out.get("frames_dir"):
-        check_output_dir(Path(out["frames_dir"]))
-    if out.get("storyboard"):
-        from convanim.storyboard import FORMATS
-
-        board = Path(out["storyboard"])
-        if board.suffix.lower() not in FORMATS:
-            raise OutputError(
-                f"--storyboard: unknown suffix {board.suffix or '(none)'!r}; "
-                f"use {', '.join(FORMATS)}"
-            )
-        check_output_dir(board)
-        # save_storyboard checks these too, but only after the animation has been written.
-        if out["every"] < 1:
-            raise SpecError("every", f"{out['every']} is not allowed; must be at least 1")
-        if out.get("columns") is not None and out["columns"] < 1:
-            raise SpecError("columns", f"{out['columns']} is not allowed; must be at least 1")
-        if not 10 <= out["dpi"] <= 1200:
-            raise SpecError("dpi", f"{out['dpi']} is not allowed; must be 10 to 1200")
-    animation.check_budget()  # exact frames and frame size: builds the renderer, draws nothing
-
-    if path is not None:
-        if not out.get("output"):
-            _make_default_dir(path)
-        result = animation.save(path, out.get("fmt"), **timing)
-        size = f"{result.size[0]}x{result.size[1]}"
-        click.echo(f"wrote {result.path} ({animation.n_frames} frames, {size})")
-    if out.get("frames_dir"):
-        result = animation.save(out["frames_dir"], "frames", **timing)
-        click.echo(f"wrote {result.path}/ ({result.n_frames} PNG frames)")
-    if out.get("storyboard"):
-        path = animation.storyboard(
-            out["storyboard"], every=out["every"], columns=out.get("columns"), dpi=out["dpi"]
-        )
-        click.echo(f"wrote {path} (storyboard)")
-
-
 @main.command()
-@click.argument("template", required=False)
+@click.argument("template", required=False, shell_complete=_complete_templates)
 @_layer_options
-@_output_options
+@output_options
 def render(template: str | None, **flags: Any) -> None:
-    """Render one figure: a TEMPLATE name, a spec string (conv:i5,k1,s2), or flags.
+    """Render one figure: a TEMPLATE name, a spec string, or flags alone.
 
-    Flags override the template's values. Without -o the file goes to output/<name>.gif.
+    Flags override the template's values, and the name then says so: padding_strides with
+    --kernel 3x1 is padding_strides-k3x1. Without -o the file goes to output/NAME.gif.
+
+    \b
+    Spec strings: OP:FIELD,FIELD,...  (OP: conv conv_transpose max_pool avg_pool)
+      i5 i5x7        input size (height x width)
+      k3 k3x1        kernel size
+      s2             stride
+      p1 p1x2 psame  padding; four sides: p0x1x0x1 (top x bottom x left x right)
+      d2             dilation
+      a1             output padding (conv_transpose)
+      cin3 cout4     input and output channels
+      groups=2       groups (or g2)
+      name=value     any field or figure key: padding_mode=reflect, seed=2
+    A size is an integer or HxW; a flag's padding may be 1,2 or 0,1,0,1.
+    A dangling, doubled or mixed separator (3x  3,  1,,2) is an error.
+
+    \b
+    Examples:
+      convanim render padding_strides
+      convanim render conv:i5,k3,s2,p1 --view numerical --formula -o conv.gif
+      convanim render --op max_pool --input 6 --kernel 2 --storyboard pool.pdf
     """
+    from convanim.look import check_given
     from convanim.spec import FigureSpec
 
-    out = _split_output_flags(flags)
+    out = split_output_flags(flags)
     given = {k: v for k, v in flags.items() if v is not None}
     with _reported(set(given) | {k for k, v in out.items() if v is not None}):
         if template:
-            target = _resolve_ref(template, given)
+            target = _resolve_named(template, given)
         else:
-            target = FigureSpec.from_mapping({"name": _flag_name(given), **given})
-        _export(target, out)
+            target = FigureSpec.from_mapping({"name": "figure", **given})
+            target = _named_after(target, given)
+        check_given(target, set(given))
+        export(target, out)
 
 
 def _resolve_ref(ref: str, overrides: dict[str, Any] | None = None) -> Any:
@@ -333,32 +248,52 @@ def _resolve_ref(ref: str, overrides: dict[str, Any] | None = None) -> Any:
     return resolve(ref, overrides)
 
 
-def _flag_name(given: dict[str, Any]) -> str:
-    """A file name for a figure made from flags, e.g. conv_i5_k1_s2."""
-    short = {
-        "input_size": "i",
-        "kernel_size": "k",
-        "stride": "s",
-        "padding": "p",
-        "dilation": "d",
-        "output_padding": "a",
-    }
-    parts = [str(given.get("op", "conv"))]
-    for key, letter in short.items():
-        if key in given:
-            parts.append(letter + str(given[key]).replace(",", "-"))
-    return "_".join(parts)
+def _resolve_named(ref: str, given: dict[str, Any]) -> Any:
+    """``ref`` with the flags ``given``, named so that it never takes the name of a figure it
+    is not: a template gets a suffix of what changed, a spec string is named after its
+    fields (``conv_i5_k3_s1``)."""
+    import dataclasses
+
+    from convanim.naming import overridden
+    from convanim.spec import FigureSpec, parse_spec_string
+
+    target = _resolve_ref(ref, given)
+    if not given:
+        return target
+    if ":" in ref and isinstance(target, FigureSpec):
+        fields = {**parse_spec_string(ref), **given}
+        if "name" in fields:  # a name the spec string gives itself stays
+            return dataclasses.replace(target, name=str(fields["name"]))
+        return _named_after(target, fields)
+    return overridden(_resolve_ref(ref), target)
+
+
+def _named_after(figure: Any, given: dict[str, Any]) -> Any:
+    """A figure made from flags or a spec string, named after the fields given."""
+    import dataclasses
+
+    from convanim.naming import spec_name
+    from convanim.spec import ALIASES
+
+    fields = {ALIASES.get(k.strip().lower().replace("-", "_"), k) for k in given}
+    return dataclasses.replace(figure, name=spec_name(figure, fields))
 
 
 @main.command()
-@click.argument("figures", nargs=-1, required=True)
+@click.argument("figures", nargs=-1, required=True, shell_complete=_complete_templates)
 @click.option("--label", "labels_", multiple=True, help="One label per figure (repeat).")
-@_output_options
+@output_options
 def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> None:
     """Show FIGURES side by side in one animation, frames in lockstep.
 
-    Each figure is a template name or a spec string such as conv:i5,k1,s2. A single comparison
-    template (e.g. compare_3x3_vs_1x1) works too.
+    Each figure is a template name or a spec string such as conv:i5,k1,s2 (see 'convanim
+    render --help'). A single comparison template (e.g. compare_3x3_vs_1x1) works too.
+
+    \b
+    Examples:
+      convanim compare compare_3x3_vs_1x1
+      convanim compare conv:i5,k3 conv:i5,k1 --label 3x3 --label 1x1
+      convanim compare padding_strides dilation --scale 0.5 -o small.webp
     """
     from convanim.spec import CompareSpec, FigureSpec
 
@@ -376,7 +311,7 @@ def compare(figures: tuple[str, ...], labels_: tuple[str, ...], **out: Any) -> N
             target = CompareSpec(
                 tuple(members), tuple(names), name="_vs_".join(m.name for m in members)
             )
-        _export(target, out)
+        export(target, out)
 
 
 def _short_label(figure: Any) -> str:
@@ -385,16 +320,23 @@ def _short_label(figure: Any) -> str:
 
 
 @main.command()
-@click.argument("figure")
-@_layer_options
+@click.argument("figure", shell_complete=_complete_templates)
+@functools.partial(_layer_options, seed=False)
 def explain(figure: str, **flags: Any) -> None:
     """Explain FIGURE (a template or spec string): output size with the formula, frame count,
-    and the PyTorch and Keras layers that compute it."""
+    and the PyTorch and Keras layers that compute it. Flags change the figure as in render.
+
+    \b
+    Examples:
+      convanim explain padding_strides
+      convanim explain conv:i5,k3,s2,p1
+      convanim explain padding_strides --stride 1 --dilation 2
+    """
     from convanim.explain import explain as explain_figure
 
     given = {k: v for k, v in flags.items() if v is not None}
     with _reported(set(given)):
-        click.echo(explain_figure(_resolve_ref(figure, given)))
+        click.echo(explain_figure(_resolve_named(figure, given)))
 
 
 @main.group(invoke_without_command=True)
@@ -402,11 +344,13 @@ def explain(figure: str, **flags: Any) -> None:
 def templates(ctx: click.Context) -> None:
     """List the templates with a one-line description each; show or copy one.
 
+    A copy is yours to edit: convanim render ./padding_strides.toml renders it.
+
     \b
-    convanim templates                          # every template, one line each
-    convanim templates show padding_strides     # print its TOML
-    convanim templates copy padding_strides     # -> ./padding_strides.toml, yours to edit
-    convanim render ./padding_strides.toml      # render the edited copy
+    Examples:
+      convanim templates                        # every template, one line each
+      convanim templates show padding_strides   # print its TOML
+      convanim templates copy padding_strides   # -> ./padding_strides.toml
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -423,9 +367,15 @@ def templates(ctx: click.Context) -> None:
 
 
 @templates.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_templates)
 def templates_show(name: str) -> None:
-    """Print the TOML of template NAME."""
+    """Print the TOML of template NAME.
+
+    \b
+    Examples:
+      convanim templates show padding_strides
+      convanim templates show dilation > dilation.toml
+    """
     from convanim.templates import template_path
 
     with _reported():
@@ -434,15 +384,16 @@ def templates_show(name: str) -> None:
 
 
 @templates.command("copy")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_templates)
 @click.argument("dest", required=False, type=click.Path())
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 def templates_copy(name: str, dest: str | None, force: bool) -> None:
     """Copy template NAME to DEST (default ./NAME.toml) to edit and render.
 
     \b
-    convanim templates copy padding_strides my.toml
-    convanim render ./my.toml
+    Examples:
+      convanim templates copy padding_strides my.toml
+      convanim render ./my.toml
     """
     from convanim.atomic import atomic_write_text, check_output_dir
     from convanim.templates import template_path
@@ -468,7 +419,7 @@ def _read_template_text(path: Path) -> str:
 
 
 @main.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=_complete_templates)
 @click.option(
     "--out",
     "out_dir",
@@ -479,16 +430,26 @@ def _read_template_text(path: Path) -> str:
 )
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
 def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
-    """Render every template (or only the NAMES given) into a folder, one GIF each."""
+    """Render every template (or only the NAMES given) into a folder, one GIF each.
+
+    A progress bar on a terminal, a line per figure otherwise.
+
+    \b
+    Examples:
+      convanim gallery                        # every template into output/
+      convanim gallery padding_strides dilation --out figures
+      convanim gallery --jobs 2 > gallery.log
+    """
     from convanim.gallery import render_gallery
+    from convanim.progress import progress
 
     if jobs is not None and jobs < 1:
         raise click.BadParameter("must be at least 1", param_hint="--jobs")
     folder = Path(out_dir)
+    from convanim.templates import template_dirs, template_names
+
     with _reported():
         if names:
-            from convanim.templates import template_names
-
             # A typo is a usage error, found before the folder is made or anything drawn.
             known = template_names()
             for name in names:
@@ -500,19 +461,18 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
                         f"did you mean {', '.join(close)}?" if close else "see 'convanim templates'"
                     )
                     raise TemplateError(f"unknown template {name!r}; {hint}")
-        else:
-            from convanim.templates import template_dirs, template_names
-
-            if not template_names():
-                folders = ", ".join(str(d) for d in template_dirs())
-                raise ConvanimError(f"no templates to render (looked in {folders})")
+        elif not template_names():
+            folders = ", ".join(str(d) for d in template_dirs())
+            raise ConvanimError(f"no templates to render (looked in {folders})")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
-        report = render_gallery(
-            folder, jobs=jobs or os.cpu_count() or 1, echo=click.echo, names=names or None
-        )
+        todo = list(names) or template_names()
+        with progress(len(todo)) as on_done:
+            report = render_gallery(
+                folder, jobs=jobs or os.cpu_count() or 1, names=todo, on_done=on_done
+            )
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
@@ -521,3 +481,13 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
 from convanim.cli_batch import batch  # noqa: E402
 
 main.add_command(batch)
+
+
+def _add_debug(group: click.Group) -> None:
+    for command in group.commands.values():
+        command.params.append(_debug_option())
+        if isinstance(command, click.Group):
+            _add_debug(command)
+
+
+_add_debug(main)

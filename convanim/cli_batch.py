@@ -1,10 +1,11 @@
 """``convanim batch``: regenerate a manifest's figures, only those whose inputs changed.
 
 A thin click command over ``convanim.manifest`` (reading) and ``convanim.batch`` (planning,
-rendering, state, index). It picks the mode, shows a progress bar on a terminal and plain lines
-otherwise, and turns errors into exit codes: 2 for a missing or invalid manifest or a bad flag,
-1 when a figure failed or (``--check``) is out of date, 0 otherwise. Only click and the standard
-library are imported at the top, so ``convanim --help`` stays free of numpy and matplotlib.
+rendering, state, index). It picks the mode, shows progress (``convanim.progress``: a bar on
+a terminal, plain lines otherwise), and turns errors into exit codes: 2 for a missing or
+invalid manifest or a bad flag, 1 when a figure failed or (``--check``) is out of date, 0
+otherwise. Only click and the standard library are imported at the top, so ``convanim --help``
+stays free of numpy and matplotlib.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from convanim.jobs import Outcome
     from convanim.manifest import Manifest
 
 
@@ -55,9 +55,10 @@ def batch(
     .convanim-state.json beside the outputs.
 
     \b
-    convanim batch --init          # write ./convanim.toml, the blog's figures
-    convanim batch                 # render what changed into output/blog/
-    convanim batch --check         # for CI: exit 1 if a figure is missing or stale
+    Examples:
+      convanim batch --init        # write ./convanim.toml, the blog's figures
+      convanim batch               # render what changed into output/blog/
+      convanim batch --check       # for CI: exit 1 if a figure is stale
     """
     from convanim.cli import _reported
 
@@ -169,30 +170,14 @@ def _run(manifest: Manifest, processes: int, force: bool, html: bool | None) -> 
 
 def _run_locked(manifest: Manifest, processes: int, force: bool, html: bool | None) -> int:
     from convanim.batch import plan, run_batch
+    from convanim.progress import progress
 
     planned = plan(manifest, force, warn=_warn)
     todo = [p for p in planned if p.todo]
-    errors: list[Outcome] = []
-    if sys.stdout.isatty() and todo:
-        # A bar on a terminal; errors wait until it is done, so they do not tear its line.
-        with click.progressbar(
-            length=len(todo),
-            label=f"rendering {len(todo)} figure{'s' if len(todo) != 1 else ''}",
-            item_show_func=_shown,
-        ) as bar:
-
-            def advance(outcome: Outcome) -> None:
-                if not outcome.ok:
-                    errors.append(outcome)
-                bar.update(1, outcome)
-
-            result = run_batch(
-                manifest, processes=processes, html=html, planned=planned, on_done=advance
-            )
-        for outcome in errors:
-            click.echo(f"error: {outcome.name}: {outcome.error}")
-    else:
-        result = run_batch(manifest, processes=processes, html=html, planned=planned, on_done=_line)
+    with progress(len(todo)) as on_done:
+        result = run_batch(
+            manifest, processes=processes, html=html, planned=planned, on_done=on_done
+        )
     if result.index is not None:
         click.echo(f"wrote {result.index}")
     click.echo(result.report.summary())
@@ -201,14 +186,3 @@ def _run_locked(manifest: Manifest, processes: int, force: bool, html: bool | No
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
-
-
-def _line(outcome: Outcome) -> None:
-    if outcome.ok:
-        click.echo(f"wrote {outcome.path} ({outcome.n_frames} frames)")
-    else:
-        click.echo(f"error: {outcome.name}: {outcome.error}")
-
-
-def _shown(outcome: Outcome | None) -> str | None:
-    return None if outcome is None else outcome.name

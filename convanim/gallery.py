@@ -16,24 +16,30 @@ def render_gallery(
     echo: Callable[[str], None] = print,
     suffix: str = ".gif",
     names: Sequence[str] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
 ) -> Report:
     """Render every template (or ``names``) into ``folder``; a broken template is reported,
-    the rest go on."""
+    the rest go on. Each finished figure goes to ``on_done`` when given (a progress bar), else
+    is echoed as a ``wrote ...`` or ``error: ...`` line."""
     report = Report()
     todo: list[Job] = []
+    broken: list[Outcome] = []
     for name in names or template_names():
         try:
             todo.append(Job(name, resolve(name), folder / f"{name}{suffix}"))
         except ConvanimError as exc:
-            report.add(Outcome(name, folder / f"{name}{suffix}", error=str(exc)))
-            echo(f"error: {name}: {exc}")
+            broken.append(Outcome(name, folder / f"{name}{suffix}", error=str(exc)))
 
     def done(outcome: Outcome) -> None:
         report.add(outcome)
-        if outcome.ok:
+        if on_done is not None:
+            on_done(outcome)
+        elif outcome.ok:
             echo(f"wrote {outcome.path} ({outcome.n_frames} frames)")
         else:
             echo(f"error: {outcome.name}: {outcome.error}")
 
+    for outcome in broken:
+        done(outcome)
     run_jobs(todo, jobs, done)
     return report

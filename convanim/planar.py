@@ -36,14 +36,25 @@ NUMBERS, NUM_SHADE, WEIGHTS, LABELS = 4, 5, 6, 9
 class _Plane:
     """A grid of cells placed on the page (y up): cell (row, col) -> its corners in pixels."""
 
-    def __init__(self, rows: int, cols: int, origin: Sequence[float], oblique: bool, cell: int):
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        origin: Sequence[float],
+        oblique: bool,
+        cell: int,
+        factor: float = 1.0,
+    ):
+        """``factor`` multiplies the whole-pixel vectors of ``cell`` (then rounded), so that a
+        drawing at scale 2 is exactly twice the one at scale 1."""
         self.rows, self.cols = rows, cols
         self.origin = np.asarray(origin, dtype=float)
         if oblique:
-            self.ex = np.array([cell, cell // 2], dtype=float)
-            self.ey = np.array([-round(2 * cell / 3), round(2 * cell / 3)], dtype=float)
+            ex = np.array([cell, cell // 2], dtype=float)
+            ey = np.array([-round(2 * cell / 3), round(2 * cell / 3)], dtype=float)
         else:
-            self.ex, self.ey = np.array([cell, 0.0]), np.array([0.0, cell])
+            ex, ey = np.array([cell, 0.0]), np.array([0.0, cell])
+        self.ex, self.ey = np.round(ex * factor), np.round(ey * factor)
 
     def point(self, x: float, y: float) -> np.ndarray:
         """Grid point (x along columns, y up) in pixels."""
@@ -286,50 +297,56 @@ class _Builder:
 
 
 def _arrange(scene: Scene, look: Look, metrics: TextMetrics) -> _Layout:
-    """Place the planes at the largest cell size that fits ``look.max_size`` (from the reference's
-    size times ``look.scale``, or fitted to ``look.width``), with the labels the look asks for."""
-    limit = look.max_size
+    """Place the planes at the reference's cell size, or the largest smaller one whose picture
+    fits ``look.max_size``; then multiply that drawing by ``look.scale``, or fit it to
+    ``look.width``. Only the pixel budget bounds the result (checked by the caller)."""
     flat = scene.view == "numerical"
-    if look.width is not None:
-        natural = _place_planes(scene, _NUM_CELL if flat else _UNIT, look, 1.0, metrics)
-        scale = look.width / natural.width
-    else:
-        scale = look.scale
-    if flat:
-        start = max(12, round(_NUM_CELL * scale))
-        sizes = list(range(start, 11, -2)) or [12]
-    else:
-        start = max(6, 2 * round(_UNIT * scale / 2))
-        sizes = list(range(start, 5, -2))
-    for cell in sizes:
-        place = _place_planes(scene, cell, look, cell / (_NUM_CELL if flat else _UNIT), metrics)
-        fits = max(place.width, place.height) <= limit
-        if fits and (look.width is None or place.width <= look.width):
+    base = _NUM_CELL if flat else _UNIT
+    smallest = 12 if flat else 6  # numbers stay legible; the oblique unit stays even
+    cell = base
+    while cell > smallest:
+        place = _place_planes(scene, cell, look, metrics)
+        if max(place.width, place.height) <= look.max_size:
             break
-    if look.width is not None and place.width < look.width:
-        # Centre the picture in exactly the width asked for.
+        cell -= 2
+    if look.width is None:
+        return _place_planes(scene, cell, look, metrics, look.scale)
+    natural = _place_planes(scene, cell, look, metrics)
+    # Captions round per size, so the width is nearly but not exactly proportional to the
+    # factor: take the proportional factor and shrink it until the picture fits.
+    factor = look.width / natural.width
+    place = _place_planes(scene, cell, look, metrics, factor)
+    while place.width > look.width:
+        factor *= 1 - (place.width - look.width + 0.5) / place.width
+        place = _place_planes(scene, cell, look, metrics, factor)
+    if place.width != look.width:
+        # Centre the picture in exactly the width asked for (a pixel or two).
         extra = look.width - place.width
         place = dataclasses.replace(place, width=look.width, x0=place.x0 - extra // 2)
     return place
 
 
 def _place_planes(
-    scene: Scene, cell: int, look: Look, zoom: float, metrics: TextMetrics
+    scene: Scene, cell: int, look: Look, metrics: TextMetrics, factor: float = 1.0
 ) -> _Layout:
+    """The layout of ``cell`` (the fitted grid unit) drawn ``factor`` times as large."""
     (h, w), (ho, wo) = scene.input_shape, scene.output_shape
     if scene.view == "numerical":
-        inp = _Plane(h, w, (0, 0), False, cell)
+        inp = _Plane(h, w, (0, 0), False, cell, factor)
         # Output on the right, one cell apart, vertically centred on whole pixels.
-        out = _Plane(ho, wo, ((w + 1) * cell, round((h - ho) * cell / 2)), False, cell)
+        origin = ((w + 1) * cell, round((h - ho) * cell / 2))
+        out = _Plane(ho, wo, np.round(np.array(origin) * factor), False, cell, factor)
     else:
-        inp = _Plane(h, w, (0, 0), True, cell)
-        top = inp.point(w, h)[1]
+        inp = _Plane(h, w, (0, 0), True, cell, factor)
+        top = _Plane(h, w, (0, 0), True, cell).point(w, h)[1]
         # The reference lifts the output plane by (N + 1) units for an N x N input; for other
         # shapes, lift by the input's own height plus one unit, a little to the left.
-        lift = round(top * 6 / 7) + cell
-        out = _Plane(ho, wo, (-round(cell / 5), lift), True, cell)
+        origin = (-round(cell / 5), round(top * 6 / 7) + cell)
+        out = _Plane(ho, wo, np.round(np.array(origin) * factor), True, cell, factor)
+    zoom = factor * cell / (_NUM_CELL if scene.view == "numerical" else _UNIT)
+    cell = round(cell * factor)
     font = zoom * look.font_scale
-    margin = max(6, round(_MARGIN * zoom))
+    margin = round(max(6, round(_MARGIN * zoom / factor)) * factor)
     pts = np.concatenate([inp.corners(), out.corners()])
     labels: list[_Label] = []
     sums = None

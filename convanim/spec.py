@@ -9,13 +9,13 @@ This module knows the rules of a layer, not its arithmetic: output sizes and win
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from convanim.errors import SpecError
+from convanim.sizes import parse_count, parse_ints
 
 OPS = ("conv", "conv_transpose", "max_pool", "avg_pool")
 POOL_OPS = ("max_pool", "avg_pool")
@@ -39,44 +39,6 @@ ALIASES = {
     "cout": "out_channels",
     "g": "groups",
 }
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _ints(name: str, value: Any, lengths: tuple[int, ...]) -> tuple[int, ...]:
-    """Coerce an int, a sequence or a "5x7"/"5,7" string into a tuple of ints."""
-    if isinstance(value, str):
-        parts = [p for p in re.split(r"[x,\s]+", value.strip().lower()) if p]
-        try:
-            items: Sequence[Any] = [int(p) for p in parts]
-        except ValueError:
-            raise SpecError(
-                name, f"{value!r} is not an integer or {_shape_words(lengths)}"
-            ) from None
-    elif _is_int(value):
-        items = [value]
-    elif isinstance(value, Sequence):
-        items = list(value)
-    else:
-        raise SpecError(name, f"{value!r} is not an integer or {_shape_words(lengths)}")
-    if not items or not all(_is_int(v) for v in items):
-        raise SpecError(
-            name, f"{value!r} must be whole numbers, as an integer or {_shape_words(lengths)}"
-        )
-    if len(items) == 1:
-        items = items * lengths[0]
-    if len(items) not in lengths:
-        raise SpecError(
-            name, f"{value!r} has {len(items)} values; allowed: {_shape_words(lengths)}"
-        )
-    return tuple(int(v) for v in items)
-
-
-def _shape_words(lengths: tuple[int, ...]) -> str:
-    words = {2: "(h, w) such as 5x7", 4: "(top, bottom, left, right) such as 0,1,0,1"}
-    return " or ".join(words[n] for n in lengths if n in words)
 
 
 def _positive(name: str, pair: tuple[int, ...], what: str = "at least 1") -> None:
@@ -115,12 +77,12 @@ class LayerSpec:
         if self.op not in OPS:
             raise SpecError("op", f"{self.op!r} is not one of {', '.join(OPS)}")
         for name in ("input_size", "kernel_size", "stride", "dilation"):
-            set_(self, name, _ints(name, getattr(self, name), (2,)))
+            set_(self, name, parse_ints(name, getattr(self, name), (2,)))
         _positive("input_size", self.input_size)
         _positive("kernel_size", self.kernel_size)
         _positive("stride", self.stride, "at least 1 (a stride of 0 never moves)")
         _positive("dilation", self.dilation, "at least 1 (1 means no gaps)")
-        set_(self, "output_padding", _ints("output_padding", self.output_padding, (2,)))
+        set_(self, "output_padding", parse_ints("output_padding", self.output_padding, (2,)))
         set_(self, "padding", self._normalise_padding(self.padding))
         for name in ("ceil_mode", "count_include_pad"):
             value = getattr(self, name)
@@ -132,13 +94,8 @@ class LayerSpec:
         if self.out_channels is None:
             set_(self, "out_channels", self.in_channels)
         for name in ("in_channels", "out_channels", "groups"):
-            value = getattr(self, name)
-            # isdecimal, not isdigit: "²" is a digit that int() rejects.
-            if isinstance(value, str) and value.strip().isdecimal():
-                value = int(value)
-            if not _is_int(value):
-                raise SpecError(name, f"{value!r} is not allowed; must be a whole number")
-            set_(self, name, int(value))
+            value = parse_count(name, getattr(self, name))
+            set_(self, name, value)
             _positive(name, (value,))
         self._validate()
 
@@ -155,12 +112,10 @@ class LayerSpec:
                 )
             return word
         try:
-            pads = _ints("padding", value, (2, 4))
-        except SpecError:
+            pads = parse_ints("padding", value, (2, 4))
+        except SpecError as exc:
             raise SpecError(
-                "padding",
-                f"{value!r} is not allowed; use an integer, (h, w), (top, bottom, left, right) "
-                f"or one of {', '.join(PADDING_WORDS)}",
+                "padding", f"{str(exc).split(': ', 1)[1]}, or one of {', '.join(PADDING_WORDS)}"
             ) from None
         if len(pads) == 2:
             pads = (pads[0], pads[0], pads[1], pads[1])
@@ -356,7 +311,13 @@ def parse_spec_string(text: str) -> dict[str, Any]:
     if not sep:
         raise SpecError("spec", f"{text!r} is not a spec string such as 'conv:i5,k3,s2'")
     mapping: dict[str, Any] = {"op": op.strip()}
-    for token in filter(None, (t.strip() for t in rest.split(","))):
+    tokens = [t.strip() for t in rest.split(",")]
+    if rest.strip() and not all(tokens):
+        # A trailing or doubled comma: the same slip that a size like "1,,2" refuses.
+        raise SpecError(
+            "spec", f"{text!r} has an empty field (a trailing or doubled comma); write 'conv:i5,k3'"
+        )
+    for token in filter(None, tokens):
         if "=" in token:
             key, _, value = token.partition("=")
         else:
@@ -411,8 +372,10 @@ class FigureSpec:
                 "frame_order", f"{self.frame_order!r} is not one of {', '.join(FRAME_ORDERS)}"
             )
         object.__setattr__(self, "frame_order", order)
-        if not _is_int(self.seed) or self.seed < 0:
+        seed = parse_count("seed", self.seed)  # a spec string's seed=2 is a string
+        if seed < 0:
             raise SpecError("seed", f"{self.seed!r} is not allowed; must be a whole number >= 0")
+        object.__setattr__(self, "seed", seed)
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
@@ -499,47 +462,5 @@ class SequenceSpec:
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
 
 
-@dataclass(frozen=True)
-class Look:
-    """How frames look, apart from the figure: theme, size, labels, background.
-
-    ``theme`` is a built-in name or a theme file (see ``convanim.themes.load_theme``);
-    ``labels`` None means on for comparisons and off otherwise.
-    """
-
-    theme: str = "classic"
-    transparent: bool = False
-    scale: float = 1.0
-    width: int | None = None
-    font_scale: float = 1.0
-    labels: bool | None = None
-    formula: bool = False
-    sums: bool = False
-    max_size: int = 800
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.theme, str) or not self.theme:
-            raise SpecError("theme", f"{self.theme!r} is not a theme name or file")
-        for name in ("transparent", "formula", "sums"):
-            if not isinstance(getattr(self, name), bool):
-                raise SpecError(
-                    name, f"{getattr(self, name)!r} is not allowed; must be true or false"
-                )
-        if self.labels is not None and not isinstance(self.labels, bool):
-            raise SpecError("labels", f"{self.labels!r} is not allowed; must be true or false")
-        for name, low, high in (("scale", 0.2, 5.0), ("font_scale", 0.25, 4.0)):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, (int, float))
-                or isinstance(value, bool)
-                or not low <= value <= high
-            ):
-                raise SpecError(
-                    name, f"{value!r} is not allowed; must be a number from {low} to {high}"
-                )
-        if self.width is not None and (not _is_int(self.width) or not 64 <= self.width <= 8000):
-            raise SpecError("width", f"{self.width!r} is not allowed; must be 64 to 8000 pixels")
-        if not _is_int(self.max_size) or self.max_size < 64:
-            raise SpecError(
-                "max_size", f"{self.max_size!r} is not allowed; must be at least 64 pixels"
-            )
+# Look lives in convanim.look; spec keeps the name so that existing imports keep working.
+from convanim.look import Look  # noqa: E402, F401
