@@ -2,12 +2,14 @@
 
 Owns the incremental rule. Each figure's inputs — the resolved figure, its theme, its format and
 write options, and convanim's version — are hashed (sha256 over canonical JSON); a figure is up
-to date when its output exists and the hash recorded for that output in the state file
-(``<output_dir>/.convanim-state.json``) matches. Stale figures are rendered through
-``jobs.run_jobs`` (in parallel, outcomes in manifest order); the state file is rewritten
-atomically after each finished figure, so an interrupted run keeps what it completed. Outputs are
-written atomically by the writers, so a killed run leaves the previous figure in place; the
-hidden temporaries such a kill leaves behind are removed when that figure is rendered again.
+to date when its output exists and the state file (``<output_dir>/.convanim-state.json``, see
+``convanim.batch_state``) records, for that output, this hash of the inputs *and* the hash of
+the bytes now there. Stale figures are rendered through ``jobs.run_jobs`` (in parallel, outcomes
+in manifest order) while the run holds the output folder's lock; each figure is recorded only
+after its file is in place, and the state rewritten atomically after each, so an interrupted
+run keeps what it completed and never claims what it did not. Outputs are written atomically by
+the writers, so a killed run leaves the previous figure in place; the hidden temporaries such a
+kill leaves behind are removed when that figure is rendered again.
 
 Also owns the HTML index (``index.html``): every figure with its name and parameter caption.
 The command line (``convanim.cli_batch``) only chooses options and prints.
@@ -26,6 +28,14 @@ from urllib.parse import quote
 
 from convanim import __version__
 from convanim.atomic import atomic_write_text, remove_stale_temporaries
+from convanim.batch_state import (
+    folder_lock,
+    load_state,
+    output_digest,
+    read_bounded,
+    read_state,
+    write_state,
+)
 from convanim.errors import OutputError
 from convanim.jobs import Job, Outcome, Report, run_jobs
 from convanim.manifest import INDEX_NAME, STATE_NAME, Manifest, ManifestFigure
@@ -39,6 +49,7 @@ __all__ = [
     "Planned",
     "caption",
     "figure_digest",
+    "folder_lock",
     "index_html",
     "index_is_current",
     "plan",
@@ -46,8 +57,6 @@ __all__ = [
     "run_batch",
     "write_index",
 ]
-
-_STATE_FORMAT = 1
 
 # Why a figure is (not) rendered.
 CURRENT = "up to date"
@@ -98,40 +107,25 @@ def figure_digest(figure: ManifestFigure) -> str:
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def read_state(output_dir: Path) -> dict[str, dict[str, str]]:
-    """Output path (relative, POSIX) -> {"hash", "name"}; an unreadable state means none."""
-    try:
-        data = json.loads((output_dir / STATE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        # Missing or damaged: everything counts as stale, which is safe, only slower.
-        return {}
-    figures = data.get("figures") if isinstance(data, dict) else None
-    if not isinstance(figures, dict):
-        return {}
-    return {
-        str(k): v
-        for k, v in figures.items()
-        if isinstance(v, dict) and isinstance(v.get("hash"), str)
-    }
+def plan(
+    manifest: Manifest, force: bool = False, warn: Callable[[str], None] | None = None
+) -> list[Planned]:
+    """Every figure with its hash and status, in manifest order; nothing is written.
 
-
-def _write_state(output_dir: Path, figures: dict[str, dict[str, str]]) -> None:
-    # Sorted, indented, no timestamps: the file is meant to be committed beside the figures.
-    data = {"version": _STATE_FORMAT, "figures": dict(sorted(figures.items()))}
-    atomic_write_text(output_dir / STATE_NAME, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def plan(manifest: Manifest, force: bool = False) -> list[Planned]:
-    """Every figure with its hash and status, in manifest order; nothing is written."""
-    state = read_state(manifest.output_dir)
+    ``warn`` hears, in one line, why a state file that exists could not be used.
+    """
+    state, problem = load_state(manifest.output_dir)
+    if problem and warn:
+        warn(f"{problem}; every figure counts as stale, and the next run rewrites it")
     out = []
     for figure in manifest.figures:
         path = manifest.destination(figure)
         digest = figure_digest(figure)
-        recorded = state.get(str(figure.output), {}).get("hash")
+        recorded = state.get(str(figure.output), {})
         if not path.exists():
             status = MISSING
-        elif recorded != digest:
+        elif recorded.get("hash") != digest or recorded.get("file") != output_digest(path):
+            # Either other inputs, or not the bytes that were written from these inputs.
             status = STALE
         else:
             status = FORCED if force else CURRENT
@@ -155,44 +149,43 @@ def run_batch(
     """Render the stale figures, record them, and write the index if asked.
 
     ``html`` None means the manifest's choice; ``planned`` is ``plan(manifest, force)`` if the
-    caller already made it (to size a progress bar). ``on_done`` sees each rendered figure's
-    outcome, in manifest order. A failing figure is an outcome like any other; the rest go on.
+    caller already made it (to size a progress bar) while holding ``folder_lock``. ``on_done``
+    sees each rendered figure's outcome, in manifest order. A failing figure is an outcome like
+    any other; the rest go on. Raises ``FolderBusy`` if another batch is writing the folder.
     """
+    output_dir = manifest.output_dir
     # Every write of the run, here and in the workers, must land inside the output folder as it
     # was when the manifest was read, even if a folder below it becomes a link meanwhile.
-    inside = (str(manifest.output_dir), str(manifest.output_root or manifest.output_dir.resolve()))
-    with confined_to(*inside):
-        return _run_batch(manifest, processes, force, html, planned, on_done, inside)
+    inside = (str(output_dir), str(manifest.output_root or output_dir.resolve()))
+    with folder_lock(output_dir), confined_to(*inside):
+        if planned is None:
+            planned = plan(manifest, force)
+        return _run_locked(manifest, processes, html, planned, on_done, inside)
 
 
-def _run_batch(
+def _run_locked(
     manifest: Manifest,
     processes: int,
-    force: bool,
     html: bool | None,
-    planned: list[Planned] | None,
+    planned: list[Planned],
     on_done: Callable[[Outcome], None] | None,
     inside: tuple[str, str],
 ) -> BatchResult:
-    if planned is None:
-        planned = plan(manifest, force)
     report = Report(unchanged=sum(not p.todo for p in planned))
     result = BatchResult(planned, report)
     todo = [p for p in planned if p.todo]
     output_dir = manifest.output_dir
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output directory {output_dir}: {exc.strerror}") from None
     _remove_leftovers(output_dir, [STATE_NAME, INDEX_NAME])
 
-    state = read_state(output_dir)
+    state, damaged = load_state(output_dir)
     wanted = {str(f.output) for f in manifest.figures}
     # Entries of outputs no longer in the manifest stay while their files do, so that two
     # manifests sharing a folder do not undo each other; the rest would only grow the file.
     state = {
         k: v for k, v in state.items() if k in wanted or output_dir.joinpath(*k.split("/")).exists()
     }
+    if damaged:
+        write_state(output_dir, state)  # healed now, even if every figure fails
     by_name = {p.figure.name: p for p in todo}
 
     jobs: list[Job] = []
@@ -222,9 +215,16 @@ def _run_batch(
         report.add(outcome)
         if outcome.ok:
             item = by_name[outcome.name]
-            state[str(item.figure.output)] = {"hash": item.digest, "name": item.figure.name}
+            # The bytes now in place (the writer renamed them in before answering): what a
+            # later plan compares, so that this record cannot outlive them.
+            written = output_digest(item.path)
+            key = str(item.figure.output)
+            if written is None:
+                state.pop(key, None)
+            else:
+                state[key] = {"hash": item.digest, "name": item.figure.name, "file": written}
             # Recorded as each figure lands, so that a killed run keeps what it finished.
-            _write_state(output_dir, state)
+            write_state(output_dir, state)
         if on_done:
             on_done(outcome)
 
@@ -342,11 +342,12 @@ def _figure_html(figure: ManifestFigure) -> str:
 
 
 def index_is_current(manifest: Manifest) -> bool:
+    expected = index_html(manifest).encode("utf-8")
     try:
-        text = (manifest.output_dir / INDEX_NAME).read_text(encoding="utf-8")
+        # Bounded, and never blocking: a FIFO or a huge file there is simply not the index.
+        return read_bounded(manifest.output_dir / INDEX_NAME, len(expected)) == expected
     except (OSError, ValueError):
         return False
-    return text == index_html(manifest)
 
 
 def write_index(manifest: Manifest) -> Path | None:

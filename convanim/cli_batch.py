@@ -135,7 +135,7 @@ def _check(manifest: Manifest, html: bool | None) -> int:
     from convanim.batch import index_is_current, plan
     from convanim.manifest import INDEX_NAME
 
-    planned = plan(manifest)
+    planned = plan(manifest, warn=_warn)
     stale = [p for p in planned if p.todo]
     for item in stale:
         click.echo(f"{item.status}: {item.figure.name} ({item.path})")
@@ -151,7 +151,7 @@ def _dry_run(manifest: Manifest, force: bool, html: bool | None) -> None:
     from convanim.batch import index_is_current, plan
     from convanim.manifest import INDEX_NAME
 
-    planned = plan(manifest, force)
+    planned = plan(manifest, force, warn=_warn)
     todo = [p for p in planned if p.todo]
     for item in todo:
         click.echo(f"would render {item.figure.name} -> {item.path} ({item.status})")
@@ -161,10 +161,18 @@ def _dry_run(manifest: Manifest, force: bool, html: bool | None) -> None:
 
 
 def _run(manifest: Manifest, processes: int, force: bool, html: bool | None) -> int:
+    from convanim.batch import folder_lock
+
+    # Planned under the lock, so that a batch that just finished in this folder is seen.
+    with folder_lock(manifest.output_dir):
+        return _run_locked(manifest, processes, force, html)
+
+
+def _run_locked(manifest: Manifest, processes: int, force: bool, html: bool | None) -> int:
     from convanim.batch import plan, run_batch
     from convanim.progress import progress
 
-    planned = plan(manifest, force)
+    planned = plan(manifest, force, warn=_warn)
     todo = [p for p in planned if p.todo]
     with progress(len(todo)) as on_done:
         result = run_batch(
@@ -174,3 +182,7 @@ def _run(manifest: Manifest, processes: int, force: bool, html: bool | None) -> 
         click.echo(f"wrote {result.index}")
     click.echo(result.report.summary())
     return result.report.exit_code
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)

@@ -1,16 +1,17 @@
-"""Running many figures: jobs, a process pool, outcomes and a black-style report.
+"""Running many figures: jobs, outcomes, the one runner batch and gallery share, and a report.
 
 A job is plain data (a resolved figure, a destination, write options), so it can cross into
-a worker process. Workers render and write; the parent only collects outcomes, in job order, so
-that what is printed and written does not depend on the number of processes.
+a worker process (``convanim.workers``: one job at a time each, never outliving the parent).
+Workers render and write; the parent only collects outcomes, in job order, so that what is
+printed and written does not depend on the number of processes. A worker that dies is one
+failed figure (``worker killed (signal 9)``); the others go on in a fresh worker.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from convanim.budget import DEFAULT_MAX_FRAMES
 from convanim.errors import ConvanimError
 from convanim.spec import CompareSpec, FigureSpec
+from convanim.workers import WorkerLost, run_each
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,10 @@ def run_job(job: Job) -> Outcome:
 def run_jobs(
     jobs: Sequence[Job], processes: int = 1, on_done: Callable[[Outcome], None] | None = None
 ) -> list[Outcome]:
-    """Run jobs on ``processes`` workers; outcomes come back (and are reported) in job order."""
+    """Run jobs on ``processes`` workers; outcomes come back (and are reported) in job order.
+
+    With one process (or one job) everything runs here, in this process.
+    """
     outcomes: list[Outcome] = []
     if processes <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -76,11 +81,18 @@ def run_jobs(
             if on_done:
                 on_done(outcomes[-1])
         return outcomes
-    with ProcessPoolExecutor(max_workers=min(processes, len(jobs))) as pool:
-        for outcome in pool.map(run_job, jobs):
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
+    finished: dict[int, Outcome] = {}
+    # run_job is looked up now, not imported by name, so that tests can replace it.
+    with closing(run_each(jobs, run_job, processes)) as results:
+        for index, result in results:
+            if isinstance(result, WorkerLost):
+                job = jobs[index]
+                result = Outcome(job.name, job.path, error=result.reason)
+            finished[index] = result
+            while len(outcomes) in finished:
+                outcomes.append(finished.pop(len(outcomes)))
+                if on_done:
+                    on_done(outcomes[-1])
     return outcomes
 
 
