@@ -102,6 +102,7 @@ def figure_digest(figure: ManifestFigure) -> str:
         "theme": dataclasses.asdict(load_theme(figure.theme)),
         "format": figure.format,
         "options": dataclasses.asdict(figure.options),
+        "look": dataclasses.asdict(figure.look),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
@@ -203,8 +204,13 @@ def _run_locked(
                 item.figure.target,
                 item.path,
                 item.figure.format,
-                dataclasses.asdict(item.figure.options),
+                # Transparency is a look key in a manifest; the writer needs to know it too.
+                {
+                    **dataclasses.asdict(item.figure.options),
+                    "transparent": item.figure.look.transparent,
+                },
                 item.figure.theme,
+                look=item.figure.look,
                 max_frames=manifest.defaults.max_frames,
                 inside=inside,
             )

@@ -20,7 +20,13 @@ from typing import Any
 import click
 
 from convanim import __version__
-from convanim.cli_export import export, output_options, split_output_flags
+from convanim.cli_export import (
+    export,
+    look_from_flags,
+    look_options,
+    output_options,
+    split_output_flags,
+)
 from convanim.cli_guard import GuardedGroup  # environment failures as one line
 from convanim.errors import BudgetError, ConvanimError, OutputError, SpecError, TemplateError
 
@@ -429,7 +435,8 @@ def _read_template_text(path: Path) -> str:
     help="Folder for the GIFs.",
 )
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
-def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
+@look_options
+def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any) -> None:
     """Render every template (or only the NAMES given) into a folder, one GIF each.
 
     A progress bar on a terminal, a line per figure otherwise.
@@ -439,6 +446,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
       convanim gallery                        # every template into output/
       convanim gallery padding_strides dilation --out figures
       convanim gallery --jobs 2 > gallery.log
+      convanim gallery --theme dark --labels --out dark
     """
     from convanim.gallery import render_gallery
     from convanim.progress import progress
@@ -448,7 +456,8 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
     folder = Path(out_dir)
     from convanim.templates import template_dirs, template_names
 
-    with _reported():
+    with _reported({k for k, v in flags.items() if v is not None}):
+        look = look_from_flags(flags)
         if names:
             # A typo is a usage error, found before the folder is made or anything drawn.
             known = template_names()
@@ -471,7 +480,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
         todo = list(names) or template_names()
         with progress(len(todo)) as on_done:
             report = render_gallery(
-                folder, jobs=jobs or os.cpu_count() or 1, names=todo, on_done=on_done
+                folder, jobs=jobs or os.cpu_count() or 1, names=todo, on_done=on_done, look=look
             )
     click.echo(report.summary())
     if report.failed:

@@ -29,6 +29,37 @@ def _complete_themes(ctx: click.Context, param: click.Parameter, incomplete: str
     return names or [CompletionItem(incomplete, type="file")]
 
 
+def _look_option_list() -> list[Callable[..., Any]]:
+    """The look flags every figure kind takes (render, compare, gallery)."""
+    return [
+        click.option("--theme", shell_complete=_complete_themes,
+                     help="classic | dark | colorblind | mono | a theme .toml file."),
+        click.option("--transparent", is_flag=True, default=None,
+                     help="Transparent background (GIF, APNG, WebP, PNG; not MP4)."),
+        click.option("--width", type=int, help="Frame width in pixels."),
+        click.option("--scale", type=float, help="Size relative to the reference (1)."),
+        click.option("--font-scale", type=float, help="Text size factor."),
+        click.option("--labels/--no-labels", default=None,
+                     help="Input/output captions and a parameter line (default: comparisons)."),
+        click.option("--formula", is_flag=True, default=None,
+                     help="Add the output-size formula to the captions (implies --labels)."),
+    ]  # fmt: skip
+
+
+def look_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The look flags alone (gallery)."""
+    for option in reversed(_look_option_list()):
+        f = option(f)
+    return f
+
+
+def look_from_flags(flags: dict[str, Any]) -> Any:
+    """The ``Look`` the look flags in ``flags`` ask for (validated by ``Look`` itself)."""
+    from convanim.look import Look
+
+    return Look(**{k: flags[k] for k in _LOOK_FLAGS if flags.get(k) is not None})
+
+
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Where the animation goes, how it looks and how it is timed (render and compare)."""
     options = [
@@ -46,17 +77,7 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--columns", type=int, help="Storyboard: tiles per row (with --storyboard)."),
         click.option("--dpi", type=float,
                      help="Storyboard PNG resolution (default 144; with --storyboard)."),
-        click.option("--theme", shell_complete=_complete_themes,
-                     help="classic | dark | colorblind | mono | a theme .toml file."),
-        click.option("--transparent", is_flag=True, default=None,
-                     help="Transparent background (GIF, APNG, WebP, PNG; not MP4)."),
-        click.option("--width", type=int, help="Frame width in pixels."),
-        click.option("--scale", type=float, help="Size relative to the reference (1)."),
-        click.option("--font-scale", type=float, help="Text size factor."),
-        click.option("--labels/--no-labels", default=None,
-                     help="Input/output captions and a parameter line (default: comparisons)."),
-        click.option("--formula", is_flag=True, default=None,
-                     help="Add the output-size formula to the captions (implies --labels)."),
+        *_look_option_list(),
         click.option("--sums", is_flag=True, default=None,
                      help="Show the current window's sum of products (numerical view only)."),
         click.option("--delay", type=float,

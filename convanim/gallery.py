@@ -7,6 +7,7 @@ from pathlib import Path
 
 from convanim.errors import ConvanimError
 from convanim.jobs import Job, Outcome, Report, run_jobs
+from convanim.look import Look
 from convanim.templates import resolve, template_names
 
 
@@ -17,6 +18,7 @@ def render_gallery(
     suffix: str = ".gif",
     names: Sequence[str] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    look: Look | None = None,
 ) -> Report:
     """Render every template (or ``names``) into ``folder``; a broken template is reported,
     the rest go on. Each finished figure goes to ``on_done`` when given (a progress bar), else
@@ -26,7 +28,11 @@ def render_gallery(
     broken: list[Outcome] = []
     for name in names or template_names():
         try:
-            todo.append(Job(name, resolve(name), folder / f"{name}{suffix}"))
+            target = resolve(name)
+            if look is not None:
+                look.check_target(target)
+            theme = look.theme if look is not None else "classic"
+            todo.append(Job(name, target, folder / f"{name}{suffix}", theme=theme, look=look))
         except ConvanimError as exc:
             broken.append(Outcome(name, folder / f"{name}{suffix}", error=str(exc)))
 

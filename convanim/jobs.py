@@ -18,6 +18,7 @@ from typing import Any
 
 from convanim.budget import DEFAULT_MAX_FRAMES
 from convanim.errors import ConvanimError
+from convanim.look import Look
 from convanim.spec import CompareSpec, FigureSpec
 from convanim.workers import WorkerLost, run_each
 
@@ -30,6 +31,7 @@ class Job:
     format: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     theme: str = "classic"  # a built-in theme's name or a theme file
+    look: Look | None = None  # size, captions, transparency (its theme is ``theme``)
     max_frames: int = DEFAULT_MAX_FRAMES  # checked before the figure is drawn
     # (folder, its real path): the write must land inside it when it happens (safe_path).
     inside: tuple[str, str] | None = None
@@ -55,7 +57,9 @@ def run_job(job: Job) -> Outcome:
     from convanim.themes import load_theme
 
     try:
-        animation = Animation(job.target, load_theme(job.theme), max_frames=job.max_frames)
+        animation = Animation(
+            job.target, load_theme(job.theme), look=job.look, max_frames=job.max_frames
+        )
         with confined_to(*job.inside) if job.inside else nullcontext():
             result = animation.save(job.path, job.format, **job.options)
     except ConvanimError as exc:

@@ -26,6 +26,7 @@ from typing import Any
 from convanim import spec as _spec
 from convanim.budget import DEFAULT_MAX_FRAMES
 from convanim.errors import ConvanimError, ManifestError, SpecError, TemplateError
+from convanim.look import Look
 from convanim.spec import FIGURE_KEYS, LayerSpec
 from convanim.templates import Resolved, figure_from_mapping, read_toml, resolve
 from convanim.themes import THEMES, load_theme
@@ -48,11 +49,13 @@ INDEX_NAME = "index.html"
 _RESERVED = frozenset({STATE_NAME, INDEX_NAME})
 
 _TOP_KEYS = ("defaults", "figures")
-# WriteOptions fields a manifest may set; ``transparent`` and MP4's ``fps`` are left out on
-# purpose: figures are opaque, and ``fps`` would read as "1 / delay" to anyone used to the CLI.
+# WriteOptions fields a manifest may set; MP4's ``fps`` is left out on purpose: it would read
+# as "1 / delay" to anyone used to the CLI. (``transparent`` is a look key, below.)
 _TIMING_KEYS = ("delay", "loop", "hold_first", "hold_last")
 # Keys that may be set in [defaults] and overridden per figure.
-_SHARED_KEYS = ("theme", "format", *_TIMING_KEYS)
+# Look fields a manifest may set, as on the command line (convanim.look.Look).
+_LOOK_KEYS = ("transparent", "scale", "width", "font_scale", "labels", "formula", "sums")
+_SHARED_KEYS = ("theme", "format", *_TIMING_KEYS, *_LOOK_KEYS)
 _DEFAULT_KEYS = ("output_dir", "html", "title", "max_frames", *_SHARED_KEYS)
 # Keys a figure table has besides spec fields.
 _FIGURE_OWN_KEYS = ("name", "template", "output", *_SHARED_KEYS)
@@ -71,6 +74,7 @@ class Defaults:
     html: bool = False
     title: str = ""
     max_frames: int = DEFAULT_MAX_FRAMES  # checked per figure before it is drawn
+    look: tuple[tuple[str, Any], ...] = ()  # look fields every figure gets unless it says
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class ManifestFigure:
     format: str  # a writer name, settled at load time so that it can be hashed
     theme: str
     options: WriteOptions
+    look: Look = Look()  # its theme is ``theme``
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,8 @@ def _defaults(where: str, path: Path, raw: Any) -> Defaults:
     theme = _theme(prefix, table.get("theme", "classic"), path.parent)
     fmt = _format_name(prefix, table["format"]) if "format" in table else None
     options = _write_options(prefix, {k: table[k] for k in _TIMING_KEYS if k in table})
+    look = {k: table[k] for k in _LOOK_KEYS if k in table}
+    _look(prefix, theme, look)  # a mistake is named once, in [defaults], not per figure
     return Defaults(
         output_dir=folder,
         theme=theme,
@@ -253,6 +260,7 @@ def _defaults(where: str, path: Path, raw: Any) -> Defaults:
         html=html,
         title=title,
         max_frames=max_frames,
+        look=tuple(look.items()),
     )
 
 
@@ -371,9 +379,37 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
     target = _target(prefix, template, table, name)
     relative, fmt = _output(prefix, output, name, own_format, defaults.format)
     _check_inside(prefix, defaults.output_dir, relative)
+    look_fields = {**dict(defaults.look), **{k: shared[k] for k in _LOOK_KEYS if k in shared}}
+    look = _look(prefix, theme, look_fields, target, fmt)
     return ManifestFigure(
-        name=name, target=target, output=relative, format=fmt, theme=theme, options=options
+        name=name,
+        target=target,
+        output=relative,
+        format=fmt,
+        theme=theme,
+        options=options,
+        look=look,
     )
+
+
+def _look(
+    prefix: str,
+    theme: str,
+    fields: dict[str, Any],
+    target: Resolved | None = None,
+    fmt: str | None = None,
+) -> Look:
+    """The figure's look, checked as the command line checks it: the values, then that the
+    figure can show them and the format store them."""
+    try:
+        look = Look(theme=theme, **fields)
+        if target is not None:
+            look.check_target(target)
+        if fmt is not None:
+            look.check_format(fmt)
+    except SpecError as exc:
+        raise ManifestError(f"{prefix}: {exc}") from None
+    return look
 
 
 def _target(prefix: str, template: str | None, fields: dict[str, Any], name: str) -> Resolved:
