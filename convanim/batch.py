@@ -274,7 +274,7 @@ def caption(target: Resolved) -> list[str]:
 
 
 def _layer_caption(figure: FigureSpec) -> str:
-    from convanim.explain import parameter_line  # numpy: only when an index is made
+    from convanim.words import parameter_line  # numpy: only when an index is made
 
     text = parameter_line(figure.layer)
     if figure.view != "arithmetic":

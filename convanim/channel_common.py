@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convanim.channels import ChannelFrame, ChannelScene
+from convanim.channels import ChannelScene
 from convanim.display import Paint, Text, TextMetrics
+from convanim.words import printable
 
 LIGHTEST = 0.55  # the last channel of a group is mixed this far towards white
 FADED = 0.6  # filters not in use are mixed this far towards the background
@@ -150,77 +151,3 @@ class Sketch:
 
 
 # -- words -------------------------------------------------------------------------------------
-
-# The Computer Modern face puts other glyphs where ASCII has < > | (TeX's encoding); words from
-# templates are written with these instead.
-_GLYPHS = str.maketrans({"<": "‹", ">": "›", "|": "¦"})
-
-
-def printable(text: str) -> str:
-    return text.replace("->", "→").replace("<-", "←").translate(_GLYPHS)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def dims(*sides: int) -> str:
-    return " x ".join(str(s) for s in sides)
-
-
-def channel_words(channels: Sequence[int]) -> str:
-    if len(channels) == 1:
-        return f"channel {channels[0]}"
-    return f"channels {channels[0]}-{channels[-1]}"
-
-
-def pool_word(scene: ChannelScene) -> str:
-    return "max" if scene.spec.op == "max_pool" else "average"
-
-
-def caption(scene: ChannelScene, state: ChannelFrame) -> str:
-    """One line saying what the frame computes."""
-    r, c = state.out
-    where = f"output ({r}, {c})"
-    if scene.spec.is_pool:
-        if len(state.out_channels) == 1:
-            o = state.out_channels[0]
-            return f"{where}, channel {o}: the {pool_word(scene)} of input channel {o} alone"
-        return f"{where}: each channel pooled alone ({pool_word(scene)})"
-    if len(state.out_channels) == 1:
-        o = state.out_channels[0]
-        return f"{where}, channel {o} = filter f{o} over input {channel_words(state.in_channels)}"
-    if scene.groups == 1:
-        return (
-            f"{where}, all {scene.out_channels} channels: "
-            f"each filter mixes all {scene.in_channels} input channels"
-        )
-    per = scene.in_channels // scene.groups
-    return (
-        f"{where}, all {scene.out_channels} channels: "
-        f"each filter reads only its group's {plural(per, 'channel')}"
-    )
-
-
-def input_words(scene: ChannelScene) -> str:
-    spec = scene.spec
-    words = f"input {dims(*spec.input_size, spec.in_channels)}"
-    if scene.input_shape != spec.input_size:
-        how = "with zeros and padding" if spec.is_transposed else "padded"
-        words += f", {how}: {dims(*scene.input_shape)}"
-    return words
-
-
-def output_words(scene: ChannelScene) -> str:
-    return f"output {dims(*scene.output_shape, scene.out_channels)}"
-
-
-def filter_words(scene: ChannelScene) -> list[str]:
-    kh, kw, per = scene.filter_shape
-    if scene.spec.is_pool:
-        return [f"{pool_word(scene)} pooling {dims(kh, kw)}", "on each channel alone"]
-    lines = [f"{plural(scene.out_channels, 'filter')} {dims(kh, kw, per)}"]
-    if scene.groups > 1:
-        depthwise = scene.groups == scene.in_channels
-        lines.append(f"{'depthwise: ' if depthwise else ''}groups = {scene.groups}")
-    return lines

@@ -9,45 +9,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from convanim.channel_common import (
-    GAP,
-    SMALL,
-    Sketch,
-    Tints,
-    caption,
-    pool_word,
-)
-from convanim.channels import ChannelFrame, ChannelScene, Term
+from convanim.channel_common import GAP, SMALL, Sketch, Tints
+from convanim.channels import ChannelScene
 from convanim.display import Paint, Picture, Polygons, Primitive, TextMetrics
 from convanim.geometry import Role
-from convanim.planar import _LINE, _NUM_CELL, _Plane, fmt_input, fmt_output
+from convanim.planar import _LINE, _NUM_CELL, _Plane
+from convanim.words import channel_caption as caption
+from convanim.words import fmt_input, fmt_output, written_sum
 
 _MAX_WIDTH = 760  # the flat view shrinks its cells to keep frames about this wide
-_MAX_PRODUCTS = 9  # more terms than this are summed per channel in the written sum
 _DASH = (3 * _LINE, 3 * _LINE)
 GRIDS, NUMBERS, SHADE, WORDS = 1, 4, 10, 11
-
-
-def written_sum(scene: ChannelScene, state: ChannelFrame, o: int) -> str:
-    """out c1 (0, 2) = 2·3 + 1·0 + 0·2 = 6.0 — or, for many terms, one partial per channel."""
-    r, c = state.out
-    assert scene.output_values is not None
-    value = fmt_output(scene.output_values[o, r, c])
-    head = f"out c{o} ({r}, {c}) = "
-    if scene.spec.is_pool:
-        term = scene.terms(state, o)[0]
-        values = ", ".join(fmt_input(v) for v in term.values)
-        return f"{head}{pool_word(scene)}({values}) = {value}"
-    terms: list[Term] = scene.terms(state, o)
-    if sum(len(t.values) for t in terms) <= _MAX_PRODUCTS:
-        parts = [
-            f"{fmt_input(wt)}·{fmt_input(x)}"
-            for t in terms
-            for wt, x in zip(t.weights, t.values)  # type: ignore[arg-type]
-        ]
-    else:
-        parts = [f"{fmt_input(t.partial)} (c{t.channel})" for t in terms]
-    return head + " + ".join(parts) + f" = {value}"
 
 
 def picture(

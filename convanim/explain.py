@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from convanim import geometry
 from convanim.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
+from convanim.words import _AXES, _axis_values, formula_line, parameter_line  # noqa: F401 - re-exported
+from convanim.words import axis_formula as _axis_formula
 
 Target = FigureSpec | LayerSpec | CompareSpec | SequenceSpec
 
@@ -24,8 +26,6 @@ _OP_WORDS = {
     "max_pool": "max pooling",
     "avg_pool": "average pooling",
 }
-_AXES = (("height", "p_top", "p_bottom"), ("width", "p_left", "p_right"))
-_TRAILING = ("bottom", "right")  # the padding after the input, per axis
 _TORCH_PAD_LAYERS = {
     "zeros": "torch.nn.ZeroPad2d",
     "reflect": "torch.nn.ReflectionPad2d",
@@ -151,100 +151,6 @@ def _padding_line(spec: LayerSpec) -> str:
 
 
 # -- output size ---------------------------------------------------------------------------------
-
-
-def _axis_values(spec: LayerSpec, axis: int) -> tuple[int, int, int, int]:
-    return (
-        spec.input_size[axis],
-        spec.kernel_size[axis],
-        spec.stride[axis],
-        spec.dilation[axis],
-    )
-
-
-def _axis_formula(spec: LayerSpec, axis: int) -> str:
-    """The output-size formula for one axis, then the numbers, ending with ``= o``."""
-    i, k, s, d = _axis_values(spec, axis)
-    _, lo_name, hi_name = _AXES[axis]
-    lo, hi = spec.pads[2 * axis], spec.pads[2 * axis + 1]
-    out = geometry.output_size(spec)[axis]
-    if spec.is_transposed:
-        a = spec.output_padding[axis]
-        return (
-            f"o = (i - 1)·s - {lo_name} - {hi_name} + d·(k - 1) + output_padding + 1 "
-            f"= ({i} - 1)·{s} - {lo} - {hi} + {d}·({k} - 1) + {a} + 1 = {out}"
-        )
-    numerator = f"(i + {lo_name} + {hi_name} - d·(k - 1) - 1) / s"
-    numbers = f"({i} + {lo} + {hi} - {d}·({k} - 1) - 1) / {s}"
-    if not (spec.is_pool and spec.ceil_mode):
-        return f"o = floor({numerator}) + 1 = floor({numbers}) + 1 = {out}"
-    span = i + lo + hi - (k - 1) * d - 1
-    ceiled = -(-span // s) + 1
-    start = (ceiled - 1) * s
-    text = f"o = ceil({numerator}) + 1 = ceil({numbers}) + 1 = {ceiled}"
-    # PyTorch's rule: the last window must start inside the input or its leading padding.
-    trailing = _TRAILING[axis]
-    if start >= i + lo:
-        return (
-            f"{text}; the last window would start at ({ceiled} - 1)·{s} = {start} "
-            f">= i + {lo_name} = {i + lo}, in the {trailing} padding or past it, so PyTorch "
-            f"drops it: o = {out}"
-        )
-    return (
-        f"{text}; the last window starts at ({ceiled} - 1)·{s} = {start} < i + {lo_name} "
-        f"= {i + lo}, before the {trailing} padding, so PyTorch keeps it: o = {out}"
-    )
-
-
-def parameter_line(layer: LayerSpec) -> str:
-    """The layer's parameters and output size on one line, e.g. ``conv  i=5 k=1 s=2 p=0 → o=3``
-    (figure captions and the batch index both show it)."""
-    parts = [
-        f"i={_short(layer.input_size)}",
-        f"k={_short(layer.kernel_size)}",
-        f"s={_short(layer.stride)}",
-        f"p={_short_padding(layer.padding)}",
-    ]
-    if layer.dilation != (1, 1):
-        parts.append(f"d={_short(layer.dilation)}")
-    if any(layer.output_padding):
-        parts.append(f"a={_short(layer.output_padding)}")
-    if layer.ceil_mode:
-        parts.append("ceil")
-    if layer.in_channels != 1 or layer.out_channels != 1:
-        parts.append(f"c={layer.in_channels}→{layer.out_channels}")
-    if layer.groups != 1:
-        parts.append(f"g={layer.groups}")
-    return f"{layer.op}  {' '.join(parts)} → o={_short(geometry.output_size(layer))}"
-
-
-def _short(pair: Sequence[int]) -> str:
-    return str(pair[0]) if len(set(pair)) == 1 else "x".join(str(v) for v in pair)
-
-
-def _short_padding(padding: tuple[int, int, int, int] | str) -> str:
-    if isinstance(padding, str):
-        return padding
-    top, bottom, left, right = padding
-    if top == bottom and left == right:
-        return _short((top, left))
-    return "x".join(str(v) for v in padding)
-
-
-def formula_line(spec: LayerSpec) -> str:
-    """The output-size formula with the numbers only, short enough for a figure's caption,
-    e.g. "o = floor((5 + 1 + 1 - 1·(3 - 1) - 1) / 2) + 1 = 3" (per axis when they differ)."""
-    out = geometry.output_size(spec)
-    parts = []
-    for axis in (0, 1):
-        text = _axis_formula(spec, axis)
-        numbers = text.split(" = ")[2]
-        if "drops it" in text:  # ceil_mode's last window fell into the padding
-            numbers = f"{numbers} - 1"
-        parts.append(f"{numbers} = {out[axis]}")
-    if parts[0] == parts[1]:
-        return f"o = {parts[0]}"
-    return f"o_h = {parts[0]};  o_w = {parts[1]}"
 
 
 def _size_lines(spec: LayerSpec) -> list[str]:

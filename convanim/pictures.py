@@ -17,11 +17,11 @@ from convanim.channels import build_channel_scene, wants_channel_view
 from convanim.compose import scaled, side_by_side, with_strip
 from convanim.display import Picture, TextMetrics
 from convanim.look import Look
-from convanim.planar import caption_lines
 from convanim.planar import picture as planar_picture
 from convanim.sequence_picture import CAPTION, channel_picture
 from convanim.sequence_picture import picture as sequence_picture
 from convanim.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.words import caption_lines
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 

@@ -10,7 +10,6 @@ only; the strings come from ``convanim.explain``'s caption functions.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,8 @@ import numpy as np
 from convanim.display import Picture, Polygons, Primitive, Segments, Text, TextMetrics
 from convanim.geometry import Role
 from convanim.scene import FrameState, Scene, build_scene
-from convanim.spec import FigureSpec, LayerSpec, Look
+from convanim.spec import FigureSpec, Look
+from convanim.words import caption_lines, fmt_input, fmt_output, sum_text
 
 _UNIT = 30  # grid unit of the oblique view at scale 1, in pixels (the reference's ~29.5)
 _NUM_CELL = 40  # cell side of the numerical view at scale 1
@@ -399,51 +399,7 @@ def _captions(scene: Scene, look: Look) -> list[str]:
     return caption_lines(scene.spec, look.formula)
 
 
-def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
-    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", and the formula."""
-    from convanim.explain import formula_line, parameter_line
-
-    # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
-    # more room than in the index's monospace.
-    line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
-    lines = [line.replace(" → o=", "  →  o=")]
-    if formula:
-        lines.append(formula_line(spec))
-    return lines
-
-
 # -- words and numbers -----------------------------------------------------------------------
-
-
-def fmt_input(value: float) -> str:
-    if math.isnan(value):
-        return ""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.1f}"
-
-
-def fmt_output(value: float) -> str:
-    return f"{value:.1f}"
-
-
-def sum_text(scene: Scene, state: FrameState) -> str:
-    """What the current output value is made of, e.g. "3·0 + 3·1 + ... = 12.0"."""
-    assert scene.input_values is not None and scene.output_values is not None
-    values = [scene.input_values[r, c] for r, c in state.taps]
-    result = fmt_output(scene.output_values[state.out])
-    shown = [v for v in values if not math.isnan(v)]
-    if scene.spec.op in ("max_pool", "avg_pool"):
-        word = "max" if scene.spec.op == "max_pool" else "mean"
-        items = [fmt_input(v) for v in shown]
-        if len(items) > 9:
-            items = items[:6] + ["\u2026"]
-        return f"{word}({', '.join(items)}) = {result}"
-    assert state.tap_weights is not None
-    terms = [f"{fmt_input(v)}\u00b7{fmt_input(w)}" for v, w in zip(values, state.tap_weights)]
-    if len(terms) > 9:
-        terms = terms[:6] + ["\u2026"]
-    return f"{' + '.join(terms)} = {result}"
 
 
 # -- plane geometry --------------------------------------------------------------------------

@@ -3,8 +3,7 @@
 
 The renderers here keep the interface the rest of the package uses (``size``, ``n_frames``,
 ``frame(i)``, ``frames()``); what is drawn is decided by the display list, how by
-``convanim.backends.mpl``. The constants and helpers that ``convanim.render_volume`` shares are
-re-exported from where they now live.
+``convanim.backends.mpl``.
 """
 
 from __future__ import annotations
@@ -14,27 +13,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from convanim.backends.mpl import FONTS, MplFrames
-from convanim.backends.mpl import rgba as _rgba
+from convanim.backends.mpl import MplFrames
 from convanim.compose import side_by_side
 from convanim.display import TextMetrics
-from convanim.planar import _LINE, _MARGIN, _NUM_CELL, _THIN, _UNIT, Planar, _Plane
-from convanim.planar import fmt_input as _fmt_input
-from convanim.planar import fmt_output as _fmt_output
+from convanim.planar import Planar
 from convanim.spec import CompareSpec, FigureSpec, Look
 from convanim.themes import CLASSIC, Theme
-
-__all__ = [
-    "_DASH", "_EX", "_EY", "_FONT", "_LINE", "_MARGIN", "_NUM_CELL", "_THIN", "_UNIT",
-    "_Plane", "_fmt_input", "_fmt_output", "_rgba",
-    "CompareRenderer", "FigureRenderer", "cell_pixel", "renderer_for",
-]  # fmt: skip
-
-# What render_volume draws with matplotlib directly (until it builds display lists too).
-_EX = np.array([_UNIT, _UNIT // 2])
-_EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3])
-_DASH = (0, (3.0, 3.0))  # in units of the line width
-_FONT = FONTS["serif"]
 
 
 class FigureRenderer:

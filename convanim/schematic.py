@@ -23,16 +23,14 @@ from convanim.channel_common import (
     Label,
     Sketch,
     Tints,
-    dims,
-    filter_words,
-    output_words,
-    plural,
     shaded,
 )
 from convanim.channels import ChannelFrame, ChannelScene
 from convanim.display import Paint, Picture, Polygons, Primitive, Segments, TextMetrics
 from convanim.planar import _LINE, _THIN, _UNIT
 from convanim.volume import EX, EY, Block
+from convanim.words import dims, filter_words, output_words
+from convanim.words import schematic_caption as _caption
 
 _SIDE = 6  # grid units of a schematic block's longer side
 _MIN = 0.7  # the narrowest footprint or output column drawn, in grid units
@@ -185,15 +183,3 @@ def _span(start: int, stop: int, n: int, length: float) -> tuple[float, float]:
         a = min(max(middle - _MIN / 2, 0.0), length - _MIN)
         b = a + _MIN
     return a, b
-
-
-def _caption(scene: ChannelScene, state: ChannelFrame) -> str:
-    r, c = state.out
-    where = f"output ({r}, {c}) of {dims(*scene.output_shape)}"
-    if scene.spec.is_pool:
-        return f"{where}: each of the {scene.in_channels} channels pooled alone"
-    kh, kw, per = scene.filter_shape
-    return (
-        f"{where}: {plural(scene.out_channels, 'filter')} {dims(kh, kw, per)} "
-        f"turn {scene.in_channels} channels into {scene.out_channels}"
-    )

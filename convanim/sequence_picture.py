@@ -6,26 +6,17 @@ channels told apart by their groups' hues keep those hues into the next stage. n
 from __future__ import annotations
 
 from convanim import channel_numbers, schematic, volume
-from convanim.channel_common import MARGIN, TEXT, dims, printable
+from convanim.channel_common import MARGIN, TEXT
 from convanim.channels import ChannelScene, build_sequence
 from convanim.compose import with_strip
 from convanim.display import Paint, Picture, Primitive, Text, TextMetrics, moved
-from convanim.planar import caption_lines
 from convanim.planar import picture as planar_picture
-from convanim.spec import FigureSpec, Look, SequenceSpec
+from convanim.spec import Look, SequenceSpec
+from convanim.words import caption_lines, printable, stage_words
 
 STRIP = 40  # height of the strip naming the stage
 CAPTION = 15  # the caption strip's text size at scale 1
 _WORDS = 9.0
-
-
-def stage_words(figure: FigureSpec) -> str:
-    spec = figure.layer
-    op = {"conv": "convolution", "conv_transpose": "transposed convolution"}.get(spec.op, spec.op)
-    words = f"{dims(*spec.kernel_size)} {op}, {spec.in_channels} to {spec.out_channels} channels"
-    if spec.groups > 1:
-        words += f", groups = {spec.groups}"
-    return words
 
 
 def channel_picture(

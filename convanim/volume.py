@@ -30,17 +30,15 @@ from convanim.channel_common import (
     TOP,
     Sketch,
     Tints,
-    caption,
     faded,
-    filter_words,
-    input_words,
-    output_words,
     shaded,
 )
 from convanim.channels import ChannelFrame, ChannelScene, channel_depth
 from convanim.display import Paint, Picture, Polygons, Primitive, Segments, TextMetrics
 from convanim.geometry import Role
 from convanim.planar import _LINE, _THIN, _UNIT
+from convanim.words import channel_caption as caption
+from convanim.words import filter_words, input_words, output_words
 
 EX = np.array([_UNIT, _UNIT // 2], dtype=float)
 EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3], dtype=float)
