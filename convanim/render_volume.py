@@ -8,45 +8,16 @@ The renderers keep the interface the rest of the package uses (``size``, ``n_fra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import numpy as np
-
 from convanim import channel_numbers, schematic, volume
 from convanim.backends.mpl import MplFrames, MplMetrics
 from convanim.channels import ChannelScene, build_channel_scene
-from convanim.display import Picture, TextMetrics
+from convanim.display import TextMetrics
 from convanim.sequence_picture import picture as sequence_picture
 from convanim.spec import FigureSpec, SequenceSpec
 from convanim.themes import CLASSIC, Theme
 
 
-class _Frames:
-    """A picture's frames through the matplotlib backend."""
-
-    picture: Picture
-
-    def _start(self, theme: Theme, fast: bool, transparent: bool) -> None:
-        self.theme = theme
-        self._frames = MplFrames(self.picture, theme, transparent, fast)
-
-    @property
-    def n_frames(self) -> int:
-        return self.picture.n_frames
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        return self._frames.size
-
-    def frame(self, index: int) -> np.ndarray:
-        return self._frames.frame(index)
-
-    def frames(self) -> Iterator[np.ndarray]:
-        return self._frames.frames()
-
-
-class VolumeRenderer(_Frames):
+class VolumeRenderer(MplFrames):
     """The input block, the output block above it and the filters beside them."""
 
     def __init__(
@@ -55,11 +26,10 @@ class VolumeRenderer(_Frames):
     ) -> None:  # fmt: skip
         self.scene = scene
         self.view = volume._Volume(scene, _metrics(), None)
-        self.picture = self.view.picture()
-        self._start(theme, fast, transparent)
+        super().__init__(self.view.picture(), theme, transparent, fast)
 
 
-class SchematicRenderer(_Frames):
+class SchematicRenderer(MplFrames):
     """Blocks with their sizes written on them: layers too big to draw cell by cell."""
 
     def __init__(
@@ -67,11 +37,10 @@ class SchematicRenderer(_Frames):
         transparent: bool = False,
     ) -> None:  # fmt: skip
         self.scene = scene
-        self.picture = schematic.picture(scene, _metrics())
-        self._start(theme, fast, transparent)
+        super().__init__(schematic.picture(scene, _metrics()), theme, transparent, fast)
 
 
-class NumbersRenderer(_Frames):
+class NumbersRenderer(MplFrames):
     """Flat maps with numbers, per channel."""
 
     def __init__(
@@ -79,11 +48,11 @@ class NumbersRenderer(_Frames):
         transparent: bool = False,
     ) -> None:  # fmt: skip
         self.scene = scene
-        self.picture, _ = channel_numbers.picture(scene, _metrics())
-        self._start(theme, fast, transparent)
+        picture, _ = channel_numbers.picture(scene, _metrics())
+        super().__init__(picture, theme, transparent, fast)
 
 
-class SequenceRenderer(_Frames):
+class SequenceRenderer(MplFrames):
     """The stages of a sequence one after another, each under a strip that names it."""
 
     def __init__(
@@ -91,11 +60,10 @@ class SequenceRenderer(_Frames):
         transparent: bool = False,
     ) -> None:  # fmt: skip
         self.spec = spec
-        self.picture = sequence_picture(spec, _metrics())
-        self._start(theme, fast, transparent)
+        super().__init__(sequence_picture(spec, _metrics()), theme, transparent, fast)
 
 
-def _for_scene(scene: ChannelScene, theme: Theme, fast: bool) -> _Frames:
+def _for_scene(scene: ChannelScene, theme: Theme, fast: bool) -> MplFrames:
     if scene.schematic:
         return SchematicRenderer(scene, theme, fast)
     if scene.view == "numerical":
