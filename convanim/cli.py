@@ -445,8 +445,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
     Examples:
       convanim gallery                        # every template into output/
       convanim gallery padding_strides dilation --out figures
-      convanim gallery --jobs 2 > gallery.log
-      convanim gallery --theme dark --labels --out dark
+      convanim gallery --theme dark --labels --jobs 2 --out dark
     """
     from convanim.gallery import render_gallery
     from convanim.progress import progress
