@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 from convanim.animation import Animation
+from convanim.catalog.templates import resolve
+from convanim.model.spec import FigureSpec
 from convanim.render import FigureRenderer
-from convanim.spec import FigureSpec
-from convanim.templates import resolve
 
 # The reference gallery: 15 arithmetic animations and 4 numerical ones (STYLE.md).
 GALLERY = [
@@ -153,7 +153,7 @@ def main() -> None:
         )
 
     t_floor = best(pillow_floor) / n
-    from convanim.writers import WriteOptions, get_writer
+    from convanim.export.writers import WriteOptions, get_writer
 
     gif = get_writer("gif")
     t_writer = best(lambda: gif.write(tmp / "w.gif", iter(made), WriteOptions())) / n

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convanim.writers import WriteOptions, get_writer
+from convanim.export.writers import WriteOptions, get_writer
 
 
 def synthetic_frames(n: int, size: int) -> Iterator[np.ndarray]:

@@ -14,7 +14,7 @@ from convanim.errors import (
     TemplateError,
     WriterUnavailable,
 )
-from convanim.spec import LayerSpec
+from convanim.model.spec import LayerSpec
 
 __version__ = "0.1.0"
 

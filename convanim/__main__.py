@@ -1,5 +1,5 @@
 """``python -m convanim`` runs the command line."""
 
-from convanim.cli import main
+from convanim.cli.main import main
 
 main()

@@ -4,7 +4,7 @@ its frame stream.
 This is where the renderer meets the writers; the CLI, batch mode and notebooks all go
 through ``Animation``. matplotlib and numpy load only when frames are first needed.
 
-Every request is bounded (``convanim.budget``): before a renderer is built the frame count is
+Every request is bounded (``convanim.scene.budget``): before a renderer is built the frame count is
 worked out from the geometry alone, and before anything is written the exact frame count and
 frame size are checked against ``max_frames`` and ``max_pixels``.
 """
@@ -18,7 +18,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convanim.budget import (
+from convanim.model.look import Look
+from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.themes import Theme
+from convanim.scene.budget import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_MAX_PIXELS,
     check_budget,
@@ -26,13 +29,11 @@ from convanim.budget import (
     check_target,
     frames_of,
 )
-from convanim.spec import CompareSpec, FigureSpec, Look, SequenceSpec
-from convanim.themes import Theme
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from convanim.writers import WriteResult
+    from convanim.export.writers import WriteResult
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 
@@ -61,7 +62,7 @@ class Animation:
         self.look = look or Look()
         self.look.check_target(target)  # an option the target cannot show is an error
         if theme is None:
-            from convanim.themes import load_theme
+            from convanim.catalog.themes import load_theme
 
             theme = load_theme(self.look.theme)
         self.theme = theme
@@ -119,13 +120,13 @@ class Animation:
 
         ``options`` are ``WriteOptions`` fields (delay, loop, hold_first, hold_last, ...).
         """
-        from convanim.writers import WriteOptions, writer_for
+        from convanim.export.writers import WriteOptions, writer_for
 
         options.setdefault("transparent", self.look.transparent)
         write_options = WriteOptions(**options)
         writer = writer_for(path, format)
         if format is not None and writer.name != "frames":
-            from convanim.outputs import check_format
+            from convanim.export.outputs import check_format
 
             check_format(path, writer.name)  # a GIF named x.webp is read as WebP everywhere
         if write_options.transparent:
@@ -137,7 +138,7 @@ class Animation:
         self, path: str | Path, every: int = 1, columns: int | None = None, dpi: float = 144
     ) -> Path:
         """All frames (or every n-th) tiled in one PNG, PDF or SVG, numbered."""
-        from convanim.storyboard import save_storyboard
+        from convanim.export.storyboard import save_storyboard
 
         if isinstance(every, int) and every >= 1:  # save_storyboard reports a bad ``every``
             # A storyboard draws one tile per chosen frame, and always the last one.
@@ -161,9 +162,9 @@ class Animation:
 
 
 def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202
-    """Every target's frames: its display list (``convanim.pictures``) drawn by the matplotlib
+    """Every target's frames: its display list (``convanim.scene.pictures``) drawn by the matplotlib
     backend."""
     from convanim.backends.mpl import MplFrames, MplMetrics
-    from convanim.pictures import picture_for
+    from convanim.scene.pictures import picture_for
 
     return MplFrames(picture_for(target, look, MplMetrics()), theme, look.transparent)

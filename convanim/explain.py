@@ -4,7 +4,7 @@ in PyTorch and Keras.
 ``explain(target)`` owns the text and the translation rules: which framework arguments are
 defaults and left out, when a framework's ``"same"`` padding really is the figure's padding, and
 what to write when a framework has no single argument for it (explicit padding layers, a crop,
-or an honest note). The numbers come from ``convanim.geometry``; this module only shows how they
+or an honest note). The numbers come from ``convanim.ops.geometry``; this module only shows how they
 arise. numpy only, no matplotlib.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from convanim import geometry
-from convanim.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
-from convanim.words import _AXES, _axis_values, formula_line, parameter_line  # noqa: F401 - re-exported
-from convanim.words import axis_formula as _axis_formula
+from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
+from convanim.ops import geometry
+from convanim.scene.words import _AXES, _axis_values, formula_line, parameter_line  # noqa: F401 - re-exported
+from convanim.scene.words import axis_formula as _axis_formula
 
 Target = FigureSpec | LayerSpec | CompareSpec | SequenceSpec
 
@@ -172,7 +172,7 @@ def _frames_line(spec: LayerSpec, figure: FigureSpec | None) -> str:
     text = f"frames: {cells} (one per output cell, {_shape(out)})"
     if figure is None:
         return text
-    from convanim.channels import build_channel_scene, wants_channel_view
+    from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
 
     if not wants_channel_view(figure):
         return text

@@ -1,6 +1,6 @@
 """Single-layer figures and comparisons as raster frames: their display lists
-(``convanim.planar``, ``convanim.compose``) drawn by the matplotlib backend, with the figure's
-layout kept at hand (``cell_pixel``) for tests and tools that point at a cell.
+(``convanim.scene.planar``, ``convanim.scene.compose``) drawn by the matplotlib backend, with
+the figure's layout kept at hand (``cell_pixel``) for tests and tools that point at a cell.
 """
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ from __future__ import annotations
 import dataclasses
 
 from convanim.backends.mpl import MplFrames
-from convanim.compose import side_by_side
-from convanim.display import TextMetrics
-from convanim.planar import Planar
-from convanim.spec import CompareSpec, FigureSpec, Look
-from convanim.themes import CLASSIC, Theme
+from convanim.model.look import Look
+from convanim.model.spec import CompareSpec, FigureSpec
+from convanim.model.themes import CLASSIC, Theme
+from convanim.scene.compose import side_by_side
+from convanim.scene.display import TextMetrics
+from convanim.scene.planar import Planar
 
 
 class FigureRenderer(MplFrames):

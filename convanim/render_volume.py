@@ -1,6 +1,6 @@
-"""Channel figures and sequences as raster frames: their display lists (``convanim.volume``,
-``convanim.schematic``, ``convanim.channel_numbers``, ``convanim.sequence_picture``) drawn by
-the matplotlib backend.
+"""Channel figures and sequences as raster frames: their display lists
+(``convanim.scene.volume``, ``convanim.scene.schematic``, ``convanim.scene.channel_numbers``,
+``convanim.scene.sequence``) drawn by the matplotlib backend.
 
 The renderers keep the interface the rest of the package uses (``size``, ``n_frames``,
 ``frame(i)``, ``frames()``); what is drawn, and what hides what, is decided by the display list.
@@ -8,13 +8,13 @@ The renderers keep the interface the rest of the package uses (``size``, ``n_fra
 
 from __future__ import annotations
 
-from convanim import channel_numbers, schematic, volume
 from convanim.backends.mpl import MplFrames, MplMetrics
-from convanim.channels import ChannelScene, build_channel_scene
-from convanim.display import TextMetrics
-from convanim.sequence_picture import picture as sequence_picture
-from convanim.spec import FigureSpec, SequenceSpec
-from convanim.themes import CLASSIC, Theme
+from convanim.model.spec import FigureSpec, SequenceSpec
+from convanim.model.themes import CLASSIC, Theme
+from convanim.scene import channel_numbers, schematic, volume
+from convanim.scene.channel_plan import ChannelScene, build_channel_scene
+from convanim.scene.display import TextMetrics
+from convanim.scene.sequence import picture as sequence_picture
 
 
 class VolumeRenderer(MplFrames):

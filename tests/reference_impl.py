@@ -1,11 +1,10 @@
 """A deliberately naive reference for the numbers convanim computes: plain Python loops only.
 
 Written from PyTorch's documented semantics (and its CPU kernels' rules for pooling), without
-reading or importing ``convanim.geometry``, so that agreeing with it means something. Layouts are
-PyTorch's: ``x`` is (C_in, H, W); a conv weight is (C_out, C_in / groups, kh, kw); a transposed
+reading or importing ``convanim.ops.geometry``, so that agreeing with it means something. Layouts
+are PyTorch's: ``x`` is (C_in, H, W); a conv weight is (C_out, C_in / groups, kh, kw); a transposed
 conv weight is (C_in, C_out / groups, kh, kw). Convolutions are cross-correlations (no flip).
-Padding is per side, (top, bottom, left, right). Speed is not a goal; clarity is.
-"""
+Padding is per side, (top, bottom, left, right). Speed is not a goal; clarity is."""
 
 from __future__ import annotations
 

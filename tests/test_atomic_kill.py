@@ -1,7 +1,7 @@
 """Nothing lost: a render killed mid-write, two renders racing for one file, stale temporaries.
 
 Every output is written to a hidden temporary beside it (``.NAME.XXXXXXXX.tmp``, see
-``convanim.atomic``), fsynced and renamed into place. These tests run the real command in
+``convanim.export.atomic``), fsynced and renamed into place. These tests run the real command in
 subprocesses and kill it with SIGKILL — no cleanup handler runs — to check that the previous
 output survives byte for byte, that the next run removes the abandoned temporary, and that two
 concurrent renders leave one whole file without deleting each other's temporaries.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from convanim.atomic import atomic_path, remove_stale_temporaries
+from convanim.export.atomic import atomic_path, remove_stale_temporaries
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flock are POSIX")
 

@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from convanim import atomic
 from convanim.animation import Animation
-from convanim.channels import wants_channel_view
-from convanim.cli import main
+from convanim.catalog.manifest import load_manifest
+from convanim.catalog.templates import resolve, template_names
+from convanim.catalog.themes import load_theme
+from convanim.cli.main import main
 from convanim.errors import (
     BudgetError,
     ConvanimError,
@@ -35,10 +36,10 @@ from convanim.errors import (
     SpecError,
     TemplateError,
 )
-from convanim.manifest import load_manifest
-from convanim.spec import FigureSpec, LayerSpec, Look
-from convanim.templates import resolve, template_names
-from convanim.themes import load_theme
+from convanim.export import atomic
+from convanim.model.look import Look
+from convanim.model.spec import FigureSpec, LayerSpec
+from convanim.scene.channel_plan import wants_channel_view
 
 # -- the files a user writes by hand, some of them wrong ----------------------------------------
 
@@ -583,7 +584,7 @@ def test_a_templates_name_cannot_lead_the_default_output_out_of_output(workdir: 
 
 
 def test_the_frame_count_comes_from_the_geometry_before_anything_is_built() -> None:
-    from convanim.budget import frames_of
+    from convanim.scene.budget import frames_of
 
     huge = FigureSpec(LayerSpec(input_size=1_000_000, kernel_size=1), name="huge")
     assert frames_of(huge) == 10**12
@@ -596,7 +597,7 @@ def test_the_frame_count_comes_from_the_geometry_before_anything_is_built() -> N
 
 @pytest.mark.parametrize("name", template_names())
 def test_the_geometry_count_bounds_every_templates_real_frame_count(name: str) -> None:
-    from convanim.budget import frames_of
+    from convanim.scene.budget import frames_of
 
     target = resolve(name)
     counted, drawn = frames_of(target), Animation(target).n_frames

@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from convanim.batch import figure_digest, plan, read_state
-from convanim.cli import main
+from convanim.batch.runner import figure_digest, plan, read_state
+from convanim.catalog.manifest import STATE_NAME, load_manifest
+from convanim.catalog.templates import builtin_dir, template_names
+from convanim.cli.main import main
 from convanim.errors import ManifestError
-from convanim.manifest import STATE_NAME, load_manifest
-from convanim.templates import builtin_dir, template_names
 
 SMALL = """\
 [defaults]
@@ -162,7 +162,7 @@ def test_every_input_of_the_hash_counts(tmp_path: Path, monkeypatch: pytest.Monk
     assert digest(SMALL.replace('"one.gif"', '"one.webp"')) != base  # format
     assert digest(SMALL.replace('"one"', '"uno"', 1)) != base  # the figure itself
     assert digest(SMALL.replace("[defaults]", '[defaults]\ntheme = "classic"')) == base
-    monkeypatch.setattr("convanim.batch.__version__", "99.0")  # convanim's version
+    monkeypatch.setattr("convanim.batch.runner.__version__", "99.0")  # convanim's version
     assert digest(SMALL) != base
     # "delay = 1" and "delay = 1.0" are the same input.
     assert digest(SMALL.replace("0.1", "1")) == digest(SMALL.replace("0.1", "1.0"))

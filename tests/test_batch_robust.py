@@ -22,13 +22,13 @@ import pytest
 from click.testing import CliRunner
 
 import convanim.animation  # noqa: F401 - drawn once here, so forked workers start warm
-from convanim import jobs as jobs_module
-from convanim.batch import read_state
-from convanim.cli import main
-from convanim.jobs import Job, run_jobs
-from convanim.manifest import STATE_NAME
-from convanim.spec import FigureSpec
-from convanim.templates import resolve
+from convanim.batch import jobs as jobs_module
+from convanim.batch.jobs import Job, run_jobs
+from convanim.batch.runner import read_state
+from convanim.catalog.manifest import STATE_NAME
+from convanim.catalog.templates import resolve
+from convanim.cli.main import main
+from convanim.model.spec import FigureSpec
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc; SIGKILL and flock are POSIX"
@@ -113,8 +113,8 @@ SLOW_FIGURES = [("slow_a", SLOW), ("slow_b", SLOW), ("slow_c", SLOW)]
 
 # Runs the command with the kernel's parent-death signal turned off: the watcher alone.
 _WATCHER_ONLY = (
-    "import sys; import convanim.workers as w; w._USE_PDEATHSIG = False; "
-    "from convanim.cli import main; main(sys.argv[1:])"
+    "import sys; import convanim.batch.workers as w; w._USE_PDEATHSIG = False; "
+    "from convanim.cli.main import main; main(sys.argv[1:])"
 )
 
 

@@ -18,17 +18,17 @@ from test_render import check_golden
 
 from convanim import LayerSpec, SpecError
 from convanim.animation import Animation
-from convanim.channels import (
+from convanim.catalog.templates import figure_from_mapping, resolve
+from convanim.cli.main import main
+from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.ops.geometry import evaluate, example_values, layout, output_size, weight_shape
+from convanim.scene.channel_plan import (
     build_channel_scene,
     check_sequence,
     is_schematic,
     stage_inputs,
     wants_channel_view,
 )
-from convanim.cli import main
-from convanim.geometry import evaluate, example_values, layout, output_size, weight_shape
-from convanim.spec import CompareSpec, FigureSpec, SequenceSpec
-from convanim.templates import figure_from_mapping, resolve
 
 CHANNEL_TEMPLATES = [
     "one_by_one_channel_mixing",
@@ -404,12 +404,12 @@ def test_a_sequence_shows_its_stages_one_after_another() -> None:
 
 def test_channels_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, convanim.channels;"
-        "convanim.channels.build_channel_scene("
-        "convanim.templates.resolve('one_by_one_channel_mixing'));"
+        "import sys, convanim.scene.channel_plan;"
+        "convanim.scene.channel_plan.build_channel_scene("
+        "convanim.catalog.templates.resolve('one_by_one_channel_mixing'));"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )
-    subprocess.run([sys.executable, "-c", "import convanim.templates;" + code], check=True)
+    subprocess.run([sys.executable, "-c", "import convanim.catalog.templates;" + code], check=True)
 
 
 def test_cli_frame_order_and_schematic_flags(tmp_path, monkeypatch) -> None:  # noqa: ANN001

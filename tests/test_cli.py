@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from convanim import __version__
-from convanim.cli import main
-from convanim.templates import template_names
+from convanim.catalog.templates import template_names
+from convanim.cli.main import main
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 def test_help_imports_neither_numpy_nor_matplotlib() -> None:
     code = (
-        "import sys; from click.testing import CliRunner; from convanim.cli import main;"
+        "import sys; from click.testing import CliRunner; from convanim.cli.main import main;"
         "r = CliRunner().invoke(main, ['templates']); assert r.exit_code == 0, r.output;"
         "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0;"
         "bad = [m for m in ('numpy', 'matplotlib') if m in sys.modules]; assert not bad, bad"

@@ -17,17 +17,17 @@ import tomllib
 from click.testing import CliRunner
 from PIL import Image
 
-import convanim.progress
+import convanim.cli.progress
 from convanim.animation import Animation
-from convanim.cli import main
+from convanim.batch.jobs import Outcome
+from convanim.catalog.templates import resolve, template_names
+from convanim.cli.main import main
+from convanim.cli.progress import _Bar
 from convanim.errors import SpecError
-from convanim.jobs import Outcome
-from convanim.look import Look
-from convanim.naming import changes
-from convanim.outputs import check_outputs
-from convanim.progress import _Bar
-from convanim.spec import FigureSpec, LayerSpec, parse_spec_string
-from convanim.templates import resolve, template_names
+from convanim.export.outputs import check_outputs
+from convanim.model.look import Look
+from convanim.model.naming import changes
+from convanim.model.spec import FigureSpec, LayerSpec, parse_spec_string
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_gallery_bar_fits_the_terminal_on_one_line(
     monkeypatch: pytest.MonkeyPatch,
     columns: int,
 ) -> None:
-    monkeypatch.setattr(convanim.progress, "_is_tty", lambda: True)
+    monkeypatch.setattr(convanim.cli.progress, "_is_tty", lambda: True)
     names = ["strided_1x1", "no_padding_no_strides"]
     result = run("gallery", *names, "--out", "g", "--jobs", "1", env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
@@ -94,7 +94,7 @@ def test_batch_bar_fits_80_columns(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(convanim.progress, "_is_tty", lambda: True)
+    monkeypatch.setattr(convanim.cli.progress, "_is_tty", lambda: True)
     long_name = "a_figure_with_a_name_much_longer_than_any_terminal_is_wide_" * 2
     (tmp_path / "convanim.toml").write_text(
         f'[defaults]\noutput_dir = "out"\n\n[[figures]]\nname = "{long_name}"\n'
@@ -120,8 +120,8 @@ def test_the_bar_never_exceeds_the_width(columns: int) -> None:
 
 
 def test_errors_wait_for_the_bar(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
-    monkeypatch.setattr(convanim.progress, "_is_tty", lambda: True)
-    with convanim.progress.progress(2) as done:
+    monkeypatch.setattr(convanim.cli.progress, "_is_tty", lambda: True)
+    with convanim.cli.progress.progress(2) as done:
         done(Outcome("bad", Path("bad.gif"), error="boom"))
         done(Outcome("good", Path("good.gif"), n_frames=4))
     out = capsys.readouterr().out

@@ -22,10 +22,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import convanim.templates as templates_module
-from convanim.cli import main
-from convanim.manifest import load_manifest
-from convanim.templates import builtin_dir, template_names
+import convanim.catalog.templates as templates_module
+from convanim.catalog.manifest import load_manifest
+from convanim.catalog.templates import builtin_dir, template_names
+from convanim.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_TEMPLATES = 28
@@ -199,11 +199,11 @@ def test_the_built_wheel_works_from_an_empty_folder(tmp_path: Path) -> None:
 
     in_wheel = zipfile.ZipFile(wheel).namelist()
     assert any(n.endswith("/LICENSE") or n == "LICENSE" for n in in_wheel)
-    assert {Path(n).name for n in in_wheel if "catalog/templates/" in n} == template_files
+    assert {Path(n).name for n in in_wheel if "catalog/builtin/" in n} == template_files
     with tarfile.open(sdist) as archive:
         in_sdist = archive.getnames()
     assert any(n.endswith("/LICENSE") for n in in_sdist)
-    assert {Path(n).name for n in in_sdist if "catalog/templates/" in n} == template_files
+    assert {Path(n).name for n in in_sdist if "catalog/builtin/" in n} == template_files
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

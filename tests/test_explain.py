@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from convanim.catalog.templates import resolve
 from convanim.errors import SpecError
 from convanim.explain import explain, tf_same_pads
-from convanim.geometry import output_size
-from convanim.spec import CompareSpec, FigureSpec, LayerSpec, parse_spec_string
-from convanim.templates import resolve
+from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, parse_spec_string
+from convanim.ops.geometry import output_size
 
 
 def _spec(text: str) -> LayerSpec:
@@ -229,7 +229,7 @@ def test_comparison_explains_every_member() -> None:
 
 
 def test_every_template_can_be_explained() -> None:
-    from convanim.templates import template_names
+    from convanim.catalog.templates import template_names
 
     for name in template_names():
         text = explain(resolve(name))

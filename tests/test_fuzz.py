@@ -22,12 +22,12 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from convanim.catalog.manifest import load_manifest
+from convanim.catalog.templates import figure_from_mapping
 from convanim.errors import ConvanimError
-from convanim.geometry import output_size
-from convanim.manifest import load_manifest
+from convanim.model.spec import ALIASES, FIGURE_KEYS, FigureSpec, LayerSpec, SpecError
+from convanim.ops.geometry import output_size
 from convanim.render import FigureRenderer
-from convanim.spec import ALIASES, FIGURE_KEYS, FigureSpec, LayerSpec, SpecError
-from convanim.templates import figure_from_mapping
 
 LAYER_FIELDS = LayerSpec.field_names()
 REAL_KEYS = (

@@ -1,4 +1,4 @@
-"""convanim.geometry: output sizes, the drawn grid, windows and numbers, against the reference
+"""convanim.ops.geometry: output sizes, the drawn grid, windows and numbers, against the reference
 gallery, closed-form formulas and a naive plain-loop reference (tests/reference_impl.py)."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convanim import LayerSpec, SpecError
-from convanim.geometry import (
+from convanim.model.spec import PADDING_MODES, parse_spec_string
+from convanim.ops.geometry import (
     Role,
     drawn_values,
     evaluate,
@@ -26,7 +27,6 @@ from convanim.geometry import (
     weight_shape,
     windows,
 )
-from convanim.spec import PADDING_MODES, parse_spec_string
 
 # -- the reference gallery -------------------------------------------------------------------------
 
@@ -734,7 +734,7 @@ def test_drawn_values_reflect_corners_are_separable():
 
 
 def test_importing_geometry_does_not_import_matplotlib():
-    code = "import sys, convanim.geometry; print('matplotlib' in sys.modules)"
+    code = "import sys, convanim.ops.geometry; print('matplotlib' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from convanim.batch import caption, index_html
-from convanim.cli import main
-from convanim.manifest import INDEX_NAME, load_manifest
-from convanim.templates import resolve
+from convanim.batch.runner import caption, index_html
+from convanim.catalog.manifest import INDEX_NAME, load_manifest
+from convanim.catalog.templates import resolve
+from convanim.cli.main import main
 
 MANIFEST = """\
 [defaults]

@@ -13,11 +13,12 @@ from PIL import Image
 from test_render import check_golden  # noqa: E402 - tests/ is on sys.path under pytest
 
 from convanim.animation import Animation
-from convanim.cli import main
-from convanim.display import Text
+from convanim.catalog.templates import resolve
+from convanim.cli.main import main
+from convanim.model.look import Look
+from convanim.model.spec import FigureSpec, LayerSpec
 from convanim.render import FigureRenderer
-from convanim.spec import FigureSpec, LayerSpec, Look
-from convanim.templates import resolve
+from convanim.scene.display import Text
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_mp4_without_the_extra_says_how_to_install_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from convanim import writers
+    from convanim.export import writers
 
     mp4 = next(w for w in writers.writers() if w.name == "mp4")
     monkeypatch.setattr(type(mp4), "is_available", lambda self: self.name != "mp4")

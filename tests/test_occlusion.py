@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convanim.channels import build_channel_scene
-from convanim.spec import FigureSpec, LayerSpec
-from convanim.templates import resolve
-from convanim.volume import (
+from convanim.catalog.templates import resolve
+from convanim.model.spec import FigureSpec, LayerSpec
+from convanim.scene.channel_plan import build_channel_scene
+from convanim.scene.volume import (
     EX,
     EY,
     INPUT_BAND,

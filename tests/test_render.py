@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convanim.catalog.templates import resolve, template_names
+from convanim.model.spec import FigureSpec, LayerSpec
 from convanim.render import CompareRenderer, FigureRenderer, cell_pixel
-from convanim.spec import FigureSpec, LayerSpec
-from convanim.templates import resolve, template_names
 
 BASELINES = Path(__file__).parent / "baseline"
 REGENERATE = os.environ.get("CONVANIM_REGEN_BASELINES") == "1"
@@ -152,7 +152,7 @@ def _flat_templates() -> list[str]:
 def test_every_template_has_one_frame_per_output_cell(name: str) -> None:
     target = resolve(name)
     assert isinstance(target, FigureSpec)
-    from convanim.scene import build_scene
+    from convanim.scene.plan import build_scene
 
     scene = build_scene(target)
     ho, wo = scene.output_shape
@@ -173,7 +173,7 @@ def test_comparison_runs_in_lockstep_and_holds_the_shorter() -> None:
 def test_comparison_holds_the_last_frame_of_the_shorter_member() -> None:
     short = FigureSpec(LayerSpec(input_size=4, kernel_size=3), name="a")  # 4 frames
     long = FigureSpec(LayerSpec(input_size=5, kernel_size=3), name="b")  # 9 frames
-    from convanim.spec import CompareSpec
+    from convanim.model.spec import CompareSpec
 
     comp = CompareRenderer(CompareSpec((short, long), ("a", "b")))
     frames = list(comp.frames())
@@ -217,7 +217,8 @@ def test_geometry_does_not_import_matplotlib_but_render_does() -> None:
     import subprocess
 
     code = (
-        "import sys, convanim.geometry, convanim.scene, convanim.templates, convanim.writers;"
+        "import sys, convanim.ops.geometry, convanim.scene.plan, convanim.catalog.templates;"
+        "import convanim.export.writers;"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported';"
         "import convanim.render; assert 'matplotlib' in sys.modules"
     )

@@ -1,13 +1,12 @@
 """Inputs that are not files, manifests that contradict themselves, and a hostile environment.
 
-Templates, themes and manifests must be regular files of at most 1 MiB (``convanim.safe_read``):
-a FIFO, a device or a folder is one line, never a hang, and a UTF-8 BOM is accepted. A manifest
-whose outputs clash, nest, differ only in case or hold a control character is refused when it is
-read (exit 2, nothing rendered). A deleted working folder, an unwritable standard output and an
-over-long name are one line and exit 1 (``convanim.cli_guard``), and nothing a render writes
-goes through ``$TMPDIR``. Most cases run in this process through click's CliRunner; the ones
-about standard output need a real process.
-"""
+Templates, themes and manifests must be regular files of at most 1 MiB
+(``convanim.catalog.safe_read``): a FIFO, a device or a folder is one line, never a hang, and a
+UTF-8 BOM is accepted. A manifest whose outputs clash, nest, differ only in case or hold a control
+character is refused when it is read (exit 2, nothing rendered). A deleted working folder, an
+unwritable standard output and an over-long name are one line and exit 1 (``convanim.cli.guard``),
+and nothing a render writes goes through ``$TMPDIR``. Most cases run in this process through click's
+CliRunner; the ones about standard output need a real process."""
 
 from __future__ import annotations
 
@@ -21,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from convanim.cli import main
+from convanim.catalog.safe_read import MAX_TOML_BYTES, read_bounded, read_text
+from convanim.cli.main import main
 from convanim.errors import TemplateError
-from convanim.safe_read import MAX_TOML_BYTES, read_bounded, read_text
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and devices are POSIX")
 

@@ -2,7 +2,7 @@
 
 An output must be a regular file (a folder for frames) or not exist: a device, a FIFO, a socket
 or a symbolic link in its place is refused in one line and left as it was. Every write is made
-relative to its folder's descriptor (``convanim.safe_path``), so a folder below a manifest's
+relative to its folder's descriptor (``convanim.export.safe_path``), so a folder below a manifest's
 ``output_dir`` swapped for a link to elsewhere while a batch runs is refused at the moment of the
 write, and nothing lands outside. Frames are tiny synthetic arrays; the command line runs in
 this process through click's CliRunner.
@@ -22,14 +22,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from convanim import atomic
-from convanim.atomic import atomic_dir, atomic_file
-from convanim.batch import plan, run_batch
-from convanim.cli import main
+from convanim.batch.runner import plan, run_batch
+from convanim.catalog.manifest import load_manifest
+from convanim.cli.main import main
 from convanim.errors import OutputError
-from convanim.manifest import load_manifest
-from convanim.safe_path import confined_to, make_dirs
-from convanim.writers import write
+from convanim.export import atomic
+from convanim.export.atomic import atomic_dir, atomic_file
+from convanim.export.safe_path import confined_to, make_dirs
+from convanim.export.writers import write
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="dir_fd and O_NOFOLLOW are POSIX")
 
@@ -163,7 +163,7 @@ def test_a_folder_swapped_for_a_link_during_a_batch_writes_nothing_outside(
     (project / "out" / "sub").mkdir(parents=True)
     manifest = load_manifest(project / "convanim.toml")  # every check at load time passes
     planned = plan(manifest)
-    module = __import__(f"convanim.writers.{writer}", fromlist=["open_frames"])
+    module = __import__(f"convanim.export.writers.{writer}", fromlist=["open_frames"])
     real_open_frames = module.open_frames
 
     def swap_then_open(*args: object, **kwargs: object) -> object:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convanim import ConvanimError, LayerSpec, SpecError
-from convanim.spec import ALIASES, parse_spec_string
+from convanim.model.spec import ALIASES, parse_spec_string
 
 # -- invalid specs ---------------------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from convanim.animation import Animation
-from convanim.cli import main
-from convanim.display import Text
-from convanim.look import Look
-from convanim.pictures import picture_for
-from convanim.templates import resolve
+from convanim.catalog.templates import resolve
+from convanim.cli.main import main
+from convanim.model.look import Look
+from convanim.scene.display import Text
+from convanim.scene.pictures import picture_for
 
 KINDS = {
     "planar": "padding_strides",

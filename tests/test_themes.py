@@ -20,12 +20,13 @@ import pytest
 from test_render import check_golden
 
 from convanim.backends.mpl import palette_of
+from convanim.backends.palette import MAX_COLOURS, composite
+from convanim.catalog.templates import resolve
+from convanim.catalog.themes import load_theme
 from convanim.errors import SpecError, TemplateError
-from convanim.palette import MAX_COLOURS, composite
+from convanim.model.spec import FigureSpec
+from convanim.model.themes import CLASSIC, COLORBLIND, MONO, ROLES, THEMES, Theme
 from convanim.render import FigureRenderer
-from convanim.spec import FigureSpec
-from convanim.templates import resolve
-from convanim.themes import CLASSIC, COLORBLIND, MONO, ROLES, THEMES, Theme, load_theme
 
 RGB = tuple[int, int, int]
 

@@ -1,5 +1,6 @@
-"""Tests of convanim.writers and convanim.atomic: round trips decoded with Pillow, exact pixels,
-timing, GIF's changed rectangles and transparency, determinism, atomicity and user errors."""
+"""Tests of convanim.export.writers and convanim.export.atomic: round trips decoded with Pillow,
+exact pixels, timing, GIF's changed rectangles and transparency, determinism, atomicity and user
+errors."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from convanim.atomic import atomic_path, atomic_write_text
 from convanim.errors import ConvanimError, OutputError, SpecError, WriterUnavailable
-from convanim.writers import WriteOptions, get_writer, write, writer_for, writers
+from convanim.export.atomic import atomic_path, atomic_write_text
+from convanim.export.writers import WriteOptions, get_writer, write, writer_for, writers
 
 H, W = 40, 60
 BACKGROUND = (250, 240, 230)
@@ -141,7 +142,7 @@ def test_mp4_unavailable_raises_fix_it_message(monkeypatch: pytest.MonkeyPatch, 
 
 def test_writers_package_imports_no_numpy() -> None:
     code = (
-        "import sys, convanim.writers, convanim.atomic; "
+        "import sys, convanim.export.writers, convanim.export.atomic; "
         "bad = [m for m in ('numpy', 'PIL', 'matplotlib') if m in sys.modules]; "
         "sys.exit(', '.join(bad) or None)"
     )
@@ -465,7 +466,7 @@ def test_unwritable_directory_is_one_line_error(
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("convanim.atomic._create_entry", denied)
+    monkeypatch.setattr("convanim.export.atomic._create_entry", denied)
     with pytest.raises(OutputError) as info:
         write(tmp_path / "a.gif", make_frames(1))
     assert "\n" not in str(info.value) and "not writable" in str(info.value)

@@ -1,4 +1,4 @@
-"""Backends: how pixels (or vectors) are made from a display list (``convanim.display``).
+"""Backends: how pixels (or vectors) are made from a display list (``convanim.scene.display``).
 
 A backend takes a ``Picture`` and a theme and knows nothing of convolutions. Each exposes the
 same small surface — ``size``, ``n_frames``, ``frame(i)`` and ``frames()`` for raster frames
@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from convanim.display import Fill, Paint
-from convanim.themes import RGB, Theme
+from convanim.model.themes import RGB, Theme
+from convanim.scene.display import Fill, Paint
 
 
 def resolve(theme: Theme, fill: Fill) -> RGB:

@@ -6,7 +6,7 @@ background that holds only the static primitives below the frame's moving ones, 
 the moving primitives cover — grown to take in every static primitive above them that overlaps
 it — and draws those primitives again in depth order. The result equals a full redraw of the
 same primitives (``fast=False``), which a test checks. Colours are snapped to a palette derived
-from the picture's roles (``convanim.palette``), so a GIF stores every colour exactly.
+from the picture's roles (``convanim.backends.palette``), so a GIF stores every colour exactly.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, Transform
 
 from convanim.backends import opacity, resolve
-from convanim.display import (
+from convanim.backends.palette import blend_palette, composite, snapper
+from convanim.model.themes import Theme
+from convanim.scene.display import (
     Box,
     Fill,
     Picture,
@@ -35,8 +37,6 @@ from convanim.display import (
     TextMetrics,
     in_depth_order,
 )
-from convanim.palette import blend_palette, composite, snapper
-from convanim.themes import Theme
 
 FONTS = {
     "serif": FontProperties(family=["cmr10", "DejaVu Serif", "serif"]),

@@ -1,0 +1,275 @@
+"""Built-in and user templates: figures kept as TOML data, found by name.
+
+A template is a ``<name>.toml`` file holding either a figure (figure keys and layer
+fields, see ``FigureSpec.from_mapping``) or a comparison (``compare = [refs]``, ``labels``).
+Anything that names a figure — a template name or a spec string such as ``conv:i5,k1,s2`` — is
+resolved here. Templates are parsed as TOML only: no code runs. The built-in ones are package data
+(``convanim/catalog/builtin``), found through ``importlib.resources`` so that an installed
+wheel has them wherever it runs; folders named by ``$CONVANIM_TEMPLATES`` come first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from convanim.catalog.safe_read import BOM, read_bounded, read_text
+from convanim.errors import SpecError, TemplateError
+from convanim.model.spec import (
+    FIGURE_KEYS,
+    CompareSpec,
+    FigureSpec,
+    SequenceSpec,
+    parse_spec_string,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Resolved = FigureSpec | CompareSpec | SequenceSpec
+
+
+STARTER_MANIFEST = "blog.toml"
+
+
+def builtin_dir() -> Path:
+    """The built-in templates inside the installed package."""
+    # pip installs packages as plain folders, so the resource is a real path; a zipped install
+    # (which pip never makes) would fail here loudly rather than find no templates.
+    return Path(str(resources.files("convanim.catalog").joinpath("builtin")))
+
+
+def template_dirs() -> list[Path]:
+    """Where templates are looked up: $CONVANIM_TEMPLATES (os.pathsep-separated), then the
+    built-in folder."""
+    dirs = [Path(p) for p in os.environ.get("CONVANIM_TEMPLATES", "").split(os.pathsep) if p]
+    dirs.append(builtin_dir())
+    return dirs
+
+
+def starter_manifest() -> str:
+    """The text of the starter batch manifest (the blog's figures) that ``batch --init`` writes."""
+    return (builtin_dir() / STARTER_MANIFEST).read_text(encoding="utf-8")
+
+
+def _index() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in reversed(template_dirs()):  # earlier folders win
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                if not _is_manifest(path):
+                    found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def _is_manifest(path: Path) -> bool:
+    """A batch manifest (a ``figures`` array, see convanim.catalog.manifest) may sit beside
+    templates; it is not a figure. An unreadable file stays in the index, so its error is still
+    shown."""
+    try:
+        raw = read_bounded(path)  # a FIFO among the templates must not hang the listing
+        # Parsing only files that mention the key keeps the index as cheap as a glob.
+        return b"figures" in raw and "figures" in tomllib.loads(raw.removeprefix(BOM).decode())
+    except (TemplateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def template_names() -> list[str]:
+    return list(_index())
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors name the file, line and column.
+
+    The file must be a regular file of at most ``safe_read.MAX_TOML_BYTES`` (1 MiB); a UTF-8
+    BOM is allowed. A FIFO, a device or a folder is a ``TemplateError``, never a hang.
+    """
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: invalid TOML: {exc}") from None
+
+
+def read_template(name: str) -> dict[str, Any]:
+    """The raw mapping of a template."""
+    index = _index()
+    if name not in index:
+        close = difflib.get_close_matches(name, list(index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see 'convanim templates'"
+        raise TemplateError(f"unknown template {name!r}{hint}")
+    return read_toml(index[name])
+
+
+def describe_templates() -> list[tuple[str, str]]:
+    """(name, one-line description) of every template."""
+    out = []
+    for name, path in _index().items():
+        try:
+            description = str(read_toml(path).get("description", ""))
+        except TemplateError as exc:
+            description = f"(unreadable: {exc})"
+        out.append((name, description))
+    return out
+
+
+def figure_from_mapping(
+    mapping: Mapping[str, Any], name: str, _seen: tuple[str, ...] = ()
+) -> Resolved:
+    """Build a figure, a comparison or a sequence from a template-like mapping."""
+    data = dict(mapping)
+    if "sequence" in data:
+        return _sequence_from_mapping(data, name, _seen)
+    if "compare" in data:
+        refs = data.pop("compare")
+        labels = data.pop("labels", None)
+        description = data.pop("description", "")
+        if data:
+            raise SpecError(
+                next(iter(data)),
+                "unknown field in a comparison; known: compare, labels, description",
+            )
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise SpecError("compare", "must be a list of template names or spec strings")
+        members = []
+        for ref in refs:
+            member = resolve(ref, _seen=(*_seen, name))
+            if not isinstance(member, FigureSpec):
+                kind = "comparison" if isinstance(member, CompareSpec) else "sequence"
+                raise SpecError("compare", f"{ref!r} is a {kind}; compare single figures only")
+            members.append(member)
+        if labels is None:
+            labels = [m.name for m in members]
+        return CompareSpec(tuple(members), tuple(labels), name=name, description=str(description))
+    data.setdefault("name", name)
+    return FigureSpec.from_mapping(data)
+
+
+# Figure keys a sequence may set for all its stages (e.g. a CLI's --view or --frame-order).
+_STAGE_KEYS = tuple(k for k in FIGURE_KEYS if k not in ("name", "description"))
+
+
+def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ...]) -> SequenceSpec:
+    """``sequence = [tables or template refs]``: layers one after another. Figure keys beside
+    the list (view, frame_order, schematic, seed) apply to every stage."""
+    stages_raw = data.pop("sequence")
+    description = data.pop("description", "")
+    name = str(data.pop("name", name))
+    shared: dict[str, Any] = {}
+    for key in list(data):
+        norm = key.strip().lower().replace("-", "_") if isinstance(key, str) else key
+        if norm not in _STAGE_KEYS:
+            known = ", ".join(("sequence", "description", "name", *_STAGE_KEYS))
+            raise SpecError(str(key), f"not allowed in a sequence; known: {known}")
+        shared[norm] = data.pop(key)
+    if not isinstance(stages_raw, list) or not stages_raw:
+        raise SpecError("sequence", "must be a list of tables (layers) or template names")
+    stages: list[FigureSpec] = []
+    for number, item in enumerate(stages_raw, 1):
+        if isinstance(item, str):
+            stage = resolve(item, shared or None, _seen=(*_seen, name))
+        elif isinstance(item, Mapping):
+            stage = FigureSpec.from_mapping({"name": f"{name}_stage{number}", **item, **shared})
+        else:
+            raise SpecError("sequence", f"stage {number} must be a table or a template name")
+        if not isinstance(stage, FigureSpec):
+            raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
+        stages.append(stage)
+    sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
+    from convanim.scene.channel_plan import (
+        check_sequence,  # numpy only, loaded when a sequence is read
+    )
+
+    check_sequence(sequence)
+    return sequence
+
+
+def resolve(
+    ref: str, overrides: Mapping[str, Any] | None = None, _seen: tuple[str, ...] = ()
+) -> Resolved:
+    """A template name or a spec string ("conv:i5,k1,s2") as a figure; ``overrides`` (e.g. CLI
+    flags) replace the template's fields."""
+    if ref in _seen:
+        raise TemplateError(f"template {ref!r} refers to itself")
+    if ":" in ref:
+        mapping: dict[str, Any] = parse_spec_string(ref)
+        mapping["name"] = ref.replace(":", "_").replace(",", "_").replace("=", "")
+        return _build(mapping, ref, overrides, _seen, where=None)
+    return _build(read_template(ref), ref, overrides, _seen, where=_index().get(ref))
+
+
+def resolve_file(
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None
+) -> Resolved:
+    """A template file a user keeps (e.g. one made by ``convanim templates copy``) as a figure;
+    its name is the file's stem unless the file sets one. Only the command line reads templates
+    by path: inside templates and manifests a figure is always named, never a path."""
+    given, path = os.fspath(path), Path(path)
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "does not exist"
+        raise TemplateError(f"template file {given!r} {what}")
+    mapping = read_toml(path)
+    if "figures" in mapping:
+        raise TemplateError(
+            f"{path} is a batch manifest, not a template; run 'convanim batch {path}'"
+        )
+    return _build(mapping, path.stem, overrides, (), where=path)
+
+
+def template_path(name: str) -> Path:
+    """The file behind a template name (for ``templates show`` and ``templates copy``)."""
+    read_template(name)  # an unknown name fails here, with suggestions
+    return _index()[name]
+
+
+def _build(
+    mapping: dict[str, Any],
+    ref: str,
+    overrides: Mapping[str, Any] | None,
+    _seen: tuple[str, ...],
+    where: Path | None,
+) -> Resolved:
+    if overrides:
+        if "compare" in mapping:
+            raise SpecError(
+                next(iter(overrides)), f"{ref!r} is a comparison; its figures cannot be overridden"
+            )
+        mapping = _merge(mapping, overrides)
+    try:
+        return figure_from_mapping(mapping, mapping.get("name", ref), _seen)
+    except SpecError as exc:
+        given = {_norm(k) for k in overrides or ()}
+        field = _norm(exc.field)
+        if where is None or field in given or "(template " in str(exc):
+            raise
+        # A mistake inside a template file: say which file, as theme files do.
+        raise SpecError(
+            exc.field, f"{str(exc).removeprefix(exc.field + ': ')} (template {where})"
+        ) from None
+
+
+def _norm(key: str) -> str:
+    from convanim.model.spec import ALIASES
+
+    key = key.strip().lower().replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides win; a flag given as ``input`` replaces a template's ``input_size``."""
+    from convanim.model.spec import ALIASES
+
+    def norm(key: str) -> str:
+        key = key.strip().lower().replace("-", "_")
+        return ALIASES.get(key, key)
+
+    merged = {norm(k) if isinstance(k, str) else k: v for k, v in base.items()}
+    merged.update({norm(k): v for k, v in overrides.items()})
+    return merged

@@ -1,0 +1,58 @@
+"""The one place where a request becomes a picture: any target (a figure, a comparison, a
+sequence) and a ``Look`` give one display list.
+
+Every look option reaches every figure kind here. Single-layer figures lay themselves out at
+the size the look asks for (whole-pixel projection, ``convanim.scene.planar``); channel figures and
+sequences are laid out at their natural size, with the look's font scale, then scaled as a
+whole and given the caption strip (the parameter line and, with ``formula``, the output-size
+formula) that planar figures draw themselves. Transparency and the theme's colours are the
+backend's to apply. numpy only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from convanim.model.look import Look
+from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
+from convanim.scene.compose import scaled, side_by_side, with_strip
+from convanim.scene.display import Picture, TextMetrics
+from convanim.scene.planar import picture as planar_picture
+from convanim.scene.sequence import CAPTION, channel_picture
+from convanim.scene.sequence import picture as sequence_picture
+from convanim.scene.words import caption_lines
+
+Target = FigureSpec | CompareSpec | SequenceSpec
+
+
+def picture_for(
+    target: Target, look: Look | None = None, metrics: TextMetrics | None = None
+) -> Picture:
+    """The display list of ``target`` drawn with ``look``."""
+    look = look or Look()
+    metrics = metrics or TextMetrics()
+    if isinstance(target, CompareSpec):
+        # Comparisons are labelled unless labels were turned off; the width fits the whole.
+        member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
+        members = [_figure(m, member_look, metrics) for m in target.members]
+        pic = side_by_side(members, target.labels, look.scale, look.font_scale)
+        return _fit_width(pic, look)
+    if isinstance(target, SequenceSpec):
+        pic = sequence_picture(target, metrics, look)
+        return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
+    return _figure(target, look, metrics)
+
+
+def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics) -> Picture:
+    if not wants_channel_view(figure):
+        return planar_picture(figure, look, metrics)
+    pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
+    if look.labels:
+        lines = caption_lines(figure.layer, look.formula)
+        pic = with_strip(pic, lambda i: lines, CAPTION * look.font_scale, constant=True)
+    return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
+
+
+def _fit_width(pic: Picture, look: Look) -> Picture:
+    return pic if look.width is None else scaled(pic, look.width / pic.width)

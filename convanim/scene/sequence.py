@@ -1,0 +1,99 @@
+"""A sequence of layers as one display list: the stages one after another, each under a strip
+that names it; a stage's output is the next stage's input (``channels.check_sequence``), and
+channels told apart by their groups' hues keep those hues into the next stage. numpy only.
+"""
+
+from __future__ import annotations
+
+from convanim.model.look import Look
+from convanim.model.spec import SequenceSpec
+from convanim.scene import channel_numbers, schematic, volume
+from convanim.scene.channel_common import MARGIN, TEXT
+from convanim.scene.channel_plan import ChannelScene, build_sequence
+from convanim.scene.compose import with_strip
+from convanim.scene.display import Paint, Picture, Primitive, Text, TextMetrics, moved
+from convanim.scene.planar import picture as planar_picture
+from convanim.scene.words import caption_lines, printable, stage_words
+
+STRIP = 40  # height of the strip naming the stage
+CAPTION = 15  # the caption strip's text size at scale 1
+_WORDS = 9.0
+
+
+def channel_picture(
+    scene: ChannelScene,
+    metrics: TextMetrics,
+    inputs: list[Paint] | None = None,
+    font_scale: float = 1.0,
+) -> tuple[Picture, list[Paint] | None]:
+    """A channel scene's picture (schematic, numbers or volume) and the paints of its output
+    channels, for a next stage to keep."""
+    if scene.schematic:
+        return schematic.picture(scene, metrics, font_scale), None
+    if scene.view == "numerical":
+        pic, tints = channel_numbers.picture(scene, metrics, inputs, font_scale)
+    else:
+        pic, tints = volume.picture(scene, metrics, inputs, font_scale)
+    return pic, tints.output
+
+
+def picture(
+    spec: SequenceSpec,
+    metrics: TextMetrics | None = None,
+    look: Look | None = None,
+) -> Picture:
+    """The stages one after another; ``look`` sets the stages' font scale (and a planar
+    stage's whole look)."""
+    metrics = metrics or TextMetrics()
+    look = look or Look()
+    stages: list[Picture] = []
+    handed_on: list[Paint] | None = None
+    for stage, scene in zip(spec.stages, build_sequence(spec)):
+        if scene is None:
+            stages.append(planar_picture(stage, _stage_look(look), metrics))
+            handed_on = None
+            continue
+        pic, outputs = channel_picture(scene, metrics, handed_on, look.font_scale)
+        stages.append(pic)
+        handed_on = outputs if scene.groups > 1 else None
+    n = len(spec.stages)
+    titles = [
+        printable(f"stage {k} of {n}: {stage.description or stage_words(stage)}")
+        for k, stage in enumerate(spec.stages, 1)
+    ]
+    starts = [0]
+    for pic in stages:
+        starts.append(starts[-1] + pic.n_frames)
+
+    def frame(index: int) -> tuple[Primitive, ...]:
+        k = next(k for k in range(n) if index < starts[k + 1])
+        pic = stages[k]
+        size = (TEXT + 2) * look.font_scale
+        title = Text(titles[k], MARGIN, STRIP * 0.65, size, "text", _WORDS, "left")
+        # A stage's still picture moves with it: every frame of a sequence is drawn whole.
+        return (title, *moved(pic.static, 0, STRIP), *moved(pic.frame(index - starts[k]), 0, STRIP))
+
+    roles = tuple(dict.fromkeys(c for pic in stages for c in pic.colours()))
+    whole = Picture(
+        max(p.width for p in stages),
+        max(p.height for p in stages) + STRIP,
+        (),
+        starts[-1],
+        frame,
+        roles=roles,
+    )
+    if not look.labels:
+        return whole
+    # The caption strip names the layer of the stage being shown.
+    captions = [caption_lines(stage.layer, look.formula) for stage in spec.stages]
+    return with_strip(
+        whole,
+        lambda index: captions[next(k for k in range(n) if index < starts[k + 1])],
+        CAPTION * look.font_scale,
+        constant=len({tuple(c) for c in captions}) == 1,
+    )
+
+
+def _stage_look(look: Look) -> Look:
+    # Size and captions apply to the whole sequence, not to one stage inside it.
+    return Look(theme=look.theme, font_scale=look.font_scale)
