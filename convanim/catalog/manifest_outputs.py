@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from convanim.errors import ManifestError
 from convanim.export.writers import writers
 
-if TYPE_CHECKING:
-    from convanim.catalog.manifest import ManifestFigure
+
+class ManifestFigure(Protocol):
+    """What the clash check reads of a manifest's figure."""
+
+    name: str
+    output: PurePosixPath
+    format: str
+
 
 STATE_NAME = ".convanim-state.json"
 INDEX_NAME = "index.html"
