@@ -57,6 +57,14 @@ MAX_HEIGHT = 24  # cells from the bottom of the input block to the top of the ou
 SCHEMATIC_POSITIONS = 4
 
 
+def schematic_positions(ho: int, wo: int) -> list[int]:
+    """The output positions a schematic of an ``ho`` x ``wo`` output shows, row-major: a few
+    along the diagonal from the first to the last (pure arithmetic, for any size)."""
+    steps = np.linspace(0, 1, SCHEMATIC_POSITIONS)
+    picked = {round(t * (ho - 1)) * wo + round(t * (wo - 1)) for t in steps}
+    return sorted(picked)
+
+
 def wants_channel_view(figure: FigureSpec) -> bool:
     """Whether a figure is drawn by the channel renderer rather than the flat/planar one."""
     layer = figure.layer
@@ -217,9 +225,7 @@ class ChannelScene:
         ho, wo = self.output_shape
         if not self.schematic:
             return list(range(ho * wo))
-        steps = np.linspace(0, 1, SCHEMATIC_POSITIONS)
-        picked = {round(t * (ho - 1)) * wo + round(t * (wo - 1)) for t in steps}
-        return sorted(picked)
+        return schematic_positions(ho, wo)
 
     @property
     def n_frames(self) -> int:

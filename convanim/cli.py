@@ -9,7 +9,6 @@ Heavy modules are imported inside the commands so that ``--help`` starts fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +52,8 @@ _FLAGS = {
     "columns": "--columns",
     "dpi": "--dpi",
     "max_frames": "--max-frames",
+    "fps": "--fps",
+    "jobs": "--jobs",
 }
 
 
@@ -233,9 +234,9 @@ def _export(target: Any, out: dict[str, Any]) -> None:
     if out.get("fps") is not None:
         if "delay" in timing:
             raise click.UsageError("--delay and --fps: give one or the other")
-        if out["fps"] <= 0:
-            raise click.BadParameter("must be more than 0", param_hint="--fps")
-        timing["delay"] = 1.0 / out["fps"]
+        from convanim.writers import delay_of_fps
+
+        timing["delay"] = delay_of_fps(out["fps"])
     from convanim.writers import WriteOptions, writer_for
 
     look = Look(**look_fields)
@@ -268,14 +269,10 @@ def _export(target: Any, out: dict[str, Any]) -> None:
                 f"use {', '.join(FORMATS)}"
             )
         check_output_dir(board)
-        # save_storyboard checks these too, but only after the animation has been written.
-        if out["every"] < 1:
-            raise SpecError("every", f"{out['every']} is not allowed; must be at least 1")
-        if out.get("columns") is not None and out["columns"] < 1:
-            raise SpecError("columns", f"{out['columns']} is not allowed; must be at least 1")
-        if not 10 <= out["dpi"] <= 1200:
-            raise SpecError("dpi", f"{out['dpi']} is not allowed; must be 10 to 1200")
     animation.check_budget()  # exact frames and frame size: builds the renderer, draws nothing
+    animation.check_write(**timing)  # the total duration
+    if out.get("storyboard"):  # its options, tiles and pixels, before the animation is written
+        animation.check_storyboard(out["every"], out.get("columns"), out["dpi"])
 
     if path is not None:
         if not out.get("output"):
@@ -406,12 +403,12 @@ def templates() -> None:
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
 def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
     """Render every template (or only the NAMES given) into a folder, one GIF each."""
+    from convanim.budget import check_jobs
     from convanim.gallery import render_gallery
 
-    if jobs is not None and jobs < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--jobs")
     folder = Path(out_dir)
-    with _reported():
+    with _reported({"jobs"}):
+        jobs = check_jobs(jobs)
         if names:
             from convanim.templates import template_names
 
@@ -430,9 +427,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
-        report = render_gallery(
-            folder, jobs=jobs or os.cpu_count() or 1, echo=click.echo, names=names or None
-        )
+        report = render_gallery(folder, jobs=jobs, echo=click.echo, names=names or None)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

@@ -9,7 +9,6 @@ library are imported at the top, so ``convanim --help`` stays free of numpy and 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,10 +47,11 @@ def batch(
     figure, theme, format options and convanim's version) matches the one recorded in
     .convanim-state.json beside the outputs.
     """
+    from convanim.budget import check_jobs
     from convanim.cli import _reported
 
-    if jobs is not None and jobs < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--jobs")
+    with _reported({"jobs"}):
+        jobs = check_jobs(jobs)
     if check and (force or dry_run):
         raise click.UsageError("--check renders nothing; give it without --force or --dry-run")
     path = Path(manifest) if manifest else Path("convanim.toml")
@@ -67,7 +67,7 @@ def batch(
         if dry_run:
             _dry_run(loaded, force, html)
             return
-        sys.exit(_run(loaded, jobs or os.cpu_count() or 1, force, html))
+        sys.exit(_run(loaded, jobs, force, html))
 
 
 def _load(path: Path) -> Manifest:

@@ -134,13 +134,17 @@ class _Palette:
 
     @staticmethod
     def _ramp(hues: list[tuple[int, int, int]], groups: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(groups), 3))
-        for g in np.unique(groups):
-            members = np.flatnonzero(groups == g)
-            for j, channel in enumerate(members):
-                t = _LIGHTEST * j / max(len(members) - 1, 1)
-                out[channel] = np.round(_mix(hues[int(g)], (255, 255, 255), t))
-        return out
+        """Each channel its group's hue, lighter the later it comes in its group; vectorised,
+        as a depthwise layer may have tens of thousands of groups."""
+        groups = np.asarray(groups, dtype=int)
+        order = np.argsort(groups, kind="stable")
+        ranked = groups[order]
+        ranks = np.empty(len(groups), dtype=int)
+        ranks[order] = np.arange(len(groups)) - np.searchsorted(ranked, ranked, side="left")
+        sizes = np.bincount(groups)[groups]
+        t = (_LIGHTEST * ranks / np.maximum(sizes - 1, 1))[:, None]
+        base = np.asarray(hues, float)[groups]
+        return np.round((1 - t) * base + t * np.array([255.0, 255.0, 255.0]))
 
     def shaded(self, rgb: np.ndarray) -> np.ndarray:
         """The reference's shade over a colour: 0.6 c + 0.4 #073642."""
@@ -709,6 +713,7 @@ class VolumeRenderer(_ChannelRenderer):
 
 _SCHEMATIC_SIDE = 6  # grid units of a schematic block's longer side
 _SCHEMATIC_MIN = 0.7  # the narrowest footprint or output column drawn, in grid units
+_MAX_BANDS = 48  # group bands on a schematic block, whose depth is at most 100 px
 
 
 class SchematicRenderer(_ChannelRenderer):
@@ -770,7 +775,9 @@ class SchematicRenderer(_ChannelRenderer):
     ) -> None:
         """A block's visible faces, the upright ones in bands, one per group, outlined only
         around the whole (many groups would otherwise be all lines)."""
-        n = int(groups.max()) + 1
+        # A band per group, but no more than the block has pixels for (100 at most): a
+        # depthwise layer of thousands of channels would otherwise be thousands of polygons.
+        n = min(int(groups.max()) + 1, _MAX_BANDS)
         band = block.height / n
         quads, fills = [], []
         for g in range(n):
