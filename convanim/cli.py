@@ -381,13 +381,17 @@ def explain(figure: str, **flags: Any) -> None:
 @main.command()
 def templates() -> None:
     """List the templates with a one-line description each."""
-    from convanim.templates import describe_templates
+    from convanim.templates import survey_templates
 
     with _reported():
-        rows = describe_templates()
+        rows, broken = survey_templates()
     width = max((len(name) for name, _ in rows), default=0)
     for name, description in rows:
         click.echo(f"{name:<{width}}  {description}")
+    for name, reason in broken:  # reported and skipped: one bad file hides nothing else
+        click.echo(f"error: {name}: {reason}", err=True)
+    if not rows:
+        sys.exit(1)
 
 
 @main.command()

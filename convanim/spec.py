@@ -411,6 +411,9 @@ class FigureSpec:
                 "frame_order", f"{self.frame_order!r} is not one of {', '.join(FRAME_ORDERS)}"
             )
         object.__setattr__(self, "frame_order", order)
+        # A spec string gives every value as text: "conv:i5,k3,seed=3" (as for channels).
+        if isinstance(self.seed, str) and self.seed.strip().isdecimal():
+            object.__setattr__(self, "seed", int(self.seed))
         if not _is_int(self.seed) or self.seed < 0:
             raise SpecError("seed", f"{self.seed!r} is not allowed; must be a whole number >= 0")
         for name in ("name", "description"):
