@@ -16,6 +16,7 @@ it is parsed (``convanim.tomldepth``). One bad user template is reported by
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import os
 import sys
@@ -39,6 +40,8 @@ Resolved = FigureSpec | CompareSpec | SequenceSpec
 STARTER_MANIFEST = "blog.toml"
 # Templates naming templates (a sequence of comparisons' members, ...) at most this deep.
 MAX_CHAIN = 16
+# Whether a sequence's sizes are checked to chain (which needs numpy): not when listing.
+_CHECK_SEQUENCES = contextvars.ContextVar("check_sequences", default=True)
 
 
 def builtin_dir() -> Path:
@@ -122,14 +125,20 @@ def survey_templates() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     that does not: a broken user file is reported, and the others are still listed."""
     good: list[tuple[str, str]] = []
     bad: list[tuple[str, str]] = []
-    for name, path in _index().items():
-        try:
-            description = str(read_toml(path).get("description", ""))
-            resolve(name)
-        except (TemplateError, SpecError) as exc:
-            bad.append((name, str(exc)))
-        else:
-            good.append((name, description))
+    # Everything but the sizes of a sequence's stages, which need numpy (the listing must
+    # start fast); rendering reports those.
+    token = _CHECK_SEQUENCES.set(False)
+    try:
+        for name, path in _index().items():
+            try:
+                description = str(read_toml(path).get("description", ""))
+                resolve(name)
+            except (TemplateError, SpecError) as exc:
+                bad.append((name, str(exc)))
+            else:
+                good.append((name, description))
+    finally:
+        _CHECK_SEQUENCES.reset(token)
     return good, bad
 
 
@@ -208,9 +217,10 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
             raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
         stages.append(stage)
     sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
-    from convanim.channels import check_sequence  # numpy only, loaded when a sequence is read
+    if _CHECK_SEQUENCES.get():
+        from convanim.channels import check_sequence  # numpy, loaded when a sequence is read
 
-    check_sequence(sequence)
+        check_sequence(sequence)
     return sequence
 
 
