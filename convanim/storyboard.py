@@ -4,6 +4,10 @@ For print and for documents that cannot hold an animation (Sphinx's PDF builder,
 goes through Agg; PDF and SVG stay vector, because each tile is the figure's own artists drawn
 into one matplotlib Figure (``FigureRenderer(host=...)``), not a picture of them. Part of the
 renderer layer, with ``convanim.render``: it imports matplotlib.
+
+``check_storyboard`` bounds a board before anything is drawn (and so before the CLI writes the
+animation it goes with): ``every``, ``columns`` and ``dpi`` in range, more columns than tiles
+read as one row, and the board's pixels at its DPI within ``STILL_FRAMES`` frames' budget.
 """
 
 from __future__ import annotations
