@@ -20,7 +20,9 @@ _PART = rb"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
 # Strings and comments are matched whole so that brackets and dots inside them do not count;
 # a dotted key (``a.b.c``) is matched before a lone string so that quoted parts count too.
 _TOKENS = re.compile(
-    rb"(?P<chain>" + _PART + rb"(?:[ \t]*\.[ \t]*" + _PART + rb")+)"
+    # Only from the start of a word: tried inside a long word it would backtrack for each
+    # of its characters (quadratic).
+    rb"(?P<chain>(?<![A-Za-z0-9_-])" + _PART + rb"(?:[ \t]*\.[ \t]*" + _PART + rb")+)"
     rb'|"""(?:[^\\]|\\.)*?"""'
     rb"|'{3}.*?'{3}"
     rb'|"(?:[^"\\\n]|\\.)*"'

@@ -34,7 +34,7 @@ from convanim.render_volume import _Palette
 from convanim.spec import FigureSpec, LayerSpec
 from convanim.storyboard import check_storyboard
 from convanim.templates import MAX_CHAIN, resolve, survey_templates, template_names
-from convanim.tomldepth import MAX_TOML_DEPTH
+from convanim.tomldepth import MAX_TOML_DEPTH, too_deep
 from convanim.writers import MAX_FRAME_SECONDS, WriteOptions, delay_of_fps
 
 
@@ -328,6 +328,8 @@ def test_brackets_and_dots_inside_strings_and_comments_do_not_count(tmp_path: Pa
     from convanim.templates import read_toml
 
     assert read_toml(path)["op"] == "conv"
+    # Linear in the text: a long word after an unterminated string used to backtrack per letter.
+    assert too_deep(b'x = """' + b"a" * 200_000) is None
 
 
 def test_one_bad_user_template_is_reported_and_skipped(run, tmp_path: Path) -> None:  # noqa: ANN001
