@@ -118,6 +118,16 @@ def check_target(
         what = f"{what or f'{cells} frames '}played forward and back "
     check_budget(n, None, max_frames, what=f"{what}would be " if what else "")
     for figure in _figures(target):
+        for name in ("stride", "dilation"):
+            # Harmless to the sizes (a 1x1 kernel's dilation, a single output's stride), but
+            # the window arithmetic is numpy's: keep every step far from int64's range.
+            step = max(getattr(figure.layer, name))
+            if step > max_pixels:
+                raise SpecError(
+                    name,
+                    f"{step} is more than {max_pixels}, the most cells a grid may have; "
+                    "no step can be longer",
+                )
         rows, cols = drawn_shape(figure.layer)
         if rows * cols > max_pixels:
             # Even a schematic lays out the whole grid under the kernel (a few bytes a cell).

@@ -82,6 +82,15 @@ def test_a_huge_channel_count_names_the_flag_before_anything_is_built(
     assert result.exit_code == 2 and "out_channels" in one_error(result)
 
 
+@pytest.mark.parametrize("flag", ["--stride", "--dilation"])
+def test_a_step_too_long_for_any_grid_names_the_flag(run, flag: str) -> None:  # noqa: ANN001
+    # A 1x1 kernel's dilation and a single output's stride change no size, but were an
+    # OverflowError traceback in the window arithmetic.
+    result = run("render", "conv:i2,k1", flag, str(10**30), "-o", "x.gif")
+    assert result.exit_code == 2
+    assert one_error(result).startswith(f"Error: {flag}: {10**30} is more than 4000000")
+
+
 def test_explain_counts_a_huge_layers_frames_without_laying_it_out(run) -> None:  # noqa: ANN001
     result = run("explain", "conv:i5,k3,cin100000000000")
     assert result.exit_code == 0, result.output
