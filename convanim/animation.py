@@ -78,7 +78,7 @@ class Animation:
 
     def _new_renderer(self):  # noqa: ANN202
         # The geometry-only count first: building the scene of a huge spec is itself costly.
-        check_target(self.target, self.max_frames, self.reverse)
+        check_target(self.target, self.max_frames, self.reverse, self.max_pixels)
         return _renderer_for(self.target, self.theme, self.look)
 
     def check_budget(self) -> None:
@@ -132,22 +132,53 @@ class Animation:
         if write_options.transparent:
             self.look.check_format(writer.name)
         self.check_budget()  # before the writer creates anything
+        write_options.check_total(self.n_frames)
         return writer.write(Path(path), self.frames(), write_options)
+
+    def check_write(self, **options: Any) -> None:
+        """Raise before anything is drawn if ``save(path, **options)`` would be refused for its
+        timing or its budgets (builds the renderer, draws nothing)."""
+        from convanim.export.writers import WriteOptions
+
+        options.setdefault("transparent", self.look.transparent)
+        write_options = WriteOptions(**options)
+        self.check_budget()
+        write_options.check_total(self.n_frames)
+
+    def check_storyboard(
+        self, every: int = 1, columns: int | None = None, dpi: float = 144
+    ) -> tuple[int, int]:
+        """The storyboard's size in pixels, or the error ``storyboard`` would raise for its
+        options, its tiles or its pixels; draws nothing."""
+        from convanim.export.storyboard import check_options, check_storyboard
+
+        check_options(every, columns, dpi)
+        self._check_tiles(every)
+        return check_storyboard(
+            self._board_target(), self.theme, self.look, every, columns, dpi, self.max_pixels
+        )
+
+    def _board_target(self) -> Target:
+        return self.target
+
+    def _check_tiles(self, every: int) -> None:
+        # A storyboard draws one tile per chosen frame, and always the last one.
+        n = frames_of(self.target)
+        tiles = -(-n // every) + (1 if (n - 1) % every else 0)
+        what = f"{n} frames taken every {every} would be "
+        check_budget(tiles, None, self.max_frames, what=what)
 
     def storyboard(
         self, path: str | Path, every: int = 1, columns: int | None = None, dpi: float = 144
     ) -> Path:
         """All frames (or every n-th) tiled in one PNG, PDF or SVG, numbered."""
-        from convanim.export.storyboard import save_storyboard
+        from convanim.export.storyboard import check_options, save_storyboard
 
-        if isinstance(every, int) and every >= 1:  # save_storyboard reports a bad ``every``
-            # A storyboard draws one tile per chosen frame, and always the last one.
-            n = frames_of(self.target)
-            tiles = -(-n // every) + (1 if (n - 1) % every else 0)
-            what = f"{n} frames taken every {every} would be "
-            check_budget(tiles, None, self.max_frames, what=what)
+        target = self._board_target()
+        check_options(every, columns, dpi)
+        self._check_tiles(every)
         written, _ = save_storyboard(
-            self.target, path, self.theme, self.look, every=every, columns=columns, dpi=dpi
+            target, path, self.theme, self.look, every, columns, dpi, self.max_pixels
         )
         return written
 

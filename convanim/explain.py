@@ -10,7 +10,6 @@ arise. numpy only, no matplotlib.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
@@ -172,19 +171,20 @@ def _frames_line(spec: LayerSpec, figure: FigureSpec | None) -> str:
     text = f"frames: {cells} (one per output cell, {_shape(out)})"
     if figure is None:
         return text
-    from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
+    from convanim.scene.budget import frames_of, shows_schematic
+    from convanim.scene.channel_plan import wants_channel_view
 
     if not wants_channel_view(figure):
         return text
     # The channel view may show fewer positions (a schematic) or one frame per output channel;
-    # "volume" skips the numbers, which the count does not need.
-    scene = build_channel_scene(dataclasses.replace(figure, view="volume"))
-    if scene.schematic:
-        return f"frames: {scene.n_frames} (a schematic: {scene.n_frames} of the {cells} positions)"
-    if scene.n_frames != cells:
+    # counted from the geometry, as a huge layer can be explained but not laid out.
+    n_frames = frames_of(figure)
+    if shows_schematic(figure):
+        return f"frames: {n_frames} (a schematic: {n_frames} of the {cells} positions)"
+    if n_frames != cells:
         return (
-            f"frames: {scene.n_frames} (one per output cell and output channel, "
-            f"{_shape(out)} x {scene.out_channels})"
+            f"frames: {n_frames} (one per output cell and output channel, "
+            f"{_shape(out)} x {spec.out_channels})"
         )
     return f"frames: {cells} (one per output cell, {_shape(out)}, all channels at once)"
 

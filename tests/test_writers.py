@@ -299,10 +299,15 @@ def test_gif_is_exact_at_exactly_256_colours(tmp_path: Path, alpha: bool) -> Non
         np.testing.assert_array_equal(visible(got), visible(want))
 
 
-def test_gif_long_delay_is_split_into_16_bit_pieces(tmp_path: Path) -> None:
-    write(tmp_path / "a.gif", make_frames(2), WriteOptions(delay=1000.0))
+def test_gif_delays_over_a_minute_are_refused_and_the_longest_allowed_is_one_block(
+    tmp_path: Path,
+) -> None:
+    # GIF stores at most 655 s a frame; longer delays used to be written as repeated frames.
+    with pytest.raises(SpecError, match="delay: 1000.0 seconds is more than the 60 seconds"):
+        WriteOptions(delay=1000.0)
+    write(tmp_path / "a.gif", make_frames(2), WriteOptions(delay=60.0, hold_last=60.0))
     delays = [b["delay"] for b in gif_blocks((tmp_path / "a.gif").read_bytes())]
-    assert sum(delays) == 2 * 100_000 and max(delays) <= 0xFFFF
+    assert delays == [6000, 12000]
 
 
 @settings(

@@ -6,10 +6,17 @@ Anything that names a figure — a template name or a spec string such as ``conv
 resolved here. Templates are parsed as TOML only: no code runs. The built-in ones are package data
 (``convanim/catalog/builtin``), found through ``importlib.resources`` so that an installed
 wheel has them wherever it runs; folders named by ``$CONVANIM_TEMPLATES`` come first.
+
+No input reaches a recursion limit: templates that name each other (a sequence or comparison
+naming itself through others) are refused naming the chain (``a -> b -> a``), chains are at
+most ``MAX_CHAIN`` templates long, and TOML nested too deeply for ``tomllib`` is refused before
+it is parsed (``convanim.catalog.tomldepth``). One bad user template is reported by
+``survey_templates`` and never hides the others.
 """
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import os
 import sys
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from convanim.catalog.safe_read import BOM, read_bounded, read_text
+from convanim.catalog.tomldepth import too_deep
 from convanim.errors import SpecError, TemplateError
 from convanim.model.spec import (
     FIGURE_KEYS,
@@ -37,6 +45,10 @@ Resolved = FigureSpec | CompareSpec | SequenceSpec
 
 
 STARTER_MANIFEST = "blog.toml"
+# Templates naming templates (a sequence of comparisons' members, ...) at most this deep.
+MAX_CHAIN = 16
+# Whether a sequence's sizes are checked to chain (which needs numpy): not when listing.
+_CHECK_SEQUENCES = contextvars.ContextVar("check_sequences", default=True)
 
 
 def builtin_dir() -> Path:
@@ -76,9 +88,17 @@ def _is_manifest(path: Path) -> bool:
     try:
         raw = read_bounded(path)  # a FIFO among the templates must not hang the listing
         # Parsing only files that mention the key keeps the index as cheap as a glob.
-        return b"figures" in raw and "figures" in tomllib.loads(raw.removeprefix(BOM).decode())
+        return b"figures" in raw and "figures" in _loads(raw.removeprefix(BOM), path)
     except (TemplateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
+
+
+def _loads(raw: bytes, path: Path) -> dict[str, Any]:
+    """Parse TOML bytes, refusing (``TemplateError``) what nests too deeply to parse safely."""
+    problem = too_deep(raw)
+    if problem:
+        raise TemplateError(f"{path}: {problem}")
+    return tomllib.loads(raw.decode("utf-8"))
 
 
 def template_names() -> list[str]:
@@ -93,7 +113,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     """
     text = read_text(path)
     try:
-        return tomllib.loads(text)
+        return _loads(text.encode("utf-8"), path)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: invalid TOML: {exc}") from None
 
@@ -106,6 +126,28 @@ def read_template(name: str) -> dict[str, Any]:
         hint = f"; did you mean {', '.join(close)}?" if close else "; see 'convanim templates'"
         raise TemplateError(f"unknown template {name!r}{hint}")
     return read_toml(index[name])
+
+
+def survey_templates() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(name, description) of every template that resolves, and (name, reason) of every one
+    that does not: a broken user file is reported, and the others are still listed."""
+    good: list[tuple[str, str]] = []
+    bad: list[tuple[str, str]] = []
+    # Everything but the sizes of a sequence's stages, which need numpy (the listing must
+    # start fast); rendering reports those.
+    token = _CHECK_SEQUENCES.set(False)
+    try:
+        for name, path in _index().items():
+            try:
+                description = str(read_toml(path).get("description", ""))
+                resolve(name)
+            except (TemplateError, SpecError) as exc:
+                bad.append((name, str(exc)))
+            else:
+                good.append((name, description))
+    finally:
+        _CHECK_SEQUENCES.reset(token)
+    return good, bad
 
 
 def describe_templates() -> list[tuple[str, str]]:
@@ -140,7 +182,7 @@ def figure_from_mapping(
             raise SpecError("compare", "must be a list of template names or spec strings")
         members = []
         for ref in refs:
-            member = resolve(ref, _seen=(*_seen, name))
+            member = resolve(ref, _seen=_seen)
             if not isinstance(member, FigureSpec):
                 kind = "comparison" if isinstance(member, CompareSpec) else "sequence"
                 raise SpecError("compare", f"{ref!r} is a {kind}; compare single figures only")
@@ -174,7 +216,7 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
     stages: list[FigureSpec] = []
     for number, item in enumerate(stages_raw, 1):
         if isinstance(item, str):
-            stage = resolve(item, shared or None, _seen=(*_seen, name))
+            stage = resolve(item, shared or None, _seen=_seen)
         elif isinstance(item, Mapping):
             stage = FigureSpec.from_mapping({"name": f"{name}_stage{number}", **item, **shared})
         else:
@@ -183,11 +225,10 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
             raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
         stages.append(stage)
     sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
-    from convanim.scene.channel_plan import (
-        check_sequence,  # numpy only, loaded when a sequence is read
-    )
+    if _CHECK_SEQUENCES.get():
+        from convanim.scene.channel_plan import check_sequence  # numpy: only for a sequence
 
-    check_sequence(sequence)
+        check_sequence(sequence)
     return sequence
 
 
@@ -195,9 +236,14 @@ def resolve(
     ref: str, overrides: Mapping[str, Any] | None = None, _seen: tuple[str, ...] = ()
 ) -> Resolved:
     """A template name or a spec string ("conv:i5,k1,s2") as a figure; ``overrides`` (e.g. CLI
-    flags) replace the template's fields."""
+    flags) replace the template's fields. ``_seen``: the templates that led here, in order."""
     if ref in _seen:
-        raise TemplateError(f"template {ref!r} refers to itself")
+        chain = " -> ".join((*_seen[_seen.index(ref) :], ref))
+        raise TemplateError(f"template {ref!r} refers to itself: {chain}")
+    if len(_seen) >= MAX_CHAIN:
+        chain = " -> ".join((*_seen, ref))
+        raise TemplateError(f"templates name templates more than {MAX_CHAIN} deep: {chain}")
+    _seen = (*_seen, ref)
     if ":" in ref:
         mapping: dict[str, Any] = parse_spec_string(ref)
         mapping["name"] = ref.replace(":", "_").replace(",", "_").replace("=", "")

@@ -9,7 +9,6 @@ numpy and matplotlib."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,8 +66,10 @@ def batch(
         with _reported():
             _init(Path(manifest) if manifest else Path("convanim.toml"))
         return
-    if jobs is not None and jobs < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--jobs")
+    from convanim.scene.budget import check_jobs
+
+    with _reported({"jobs"}):
+        jobs = check_jobs(jobs)
     if check and (force or dry_run):
         raise click.UsageError("--check renders nothing; give it without --force or --dry-run")
     path = Path(manifest) if manifest else Path("convanim.toml")
@@ -84,7 +85,7 @@ def batch(
         if dry_run:
             _dry_run(loaded, force, html)
             return
-        sys.exit(_run(loaded, jobs or os.cpu_count() or 1, force, html))
+        sys.exit(_run(loaded, jobs, force, html))
 
 
 def _init(path: Path) -> None:

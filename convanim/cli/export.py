@@ -158,9 +158,9 @@ def export(target: Any, out: dict[str, Any]) -> None:
     if out.get("fps") is not None:
         if "delay" in timing:
             raise click.UsageError("--delay and --fps: give one or the other")
-        if out["fps"] <= 0:
-            raise click.BadParameter("must be more than 0", param_hint="--fps")
-        timing["delay"] = 1.0 / out["fps"]
+        from convanim.export.writers import delay_of_fps
+
+        timing["delay"] = delay_of_fps(out["fps"])
     from convanim.export.writers import WriteOptions, writer_for
 
     look = Look(**look_fields)
@@ -206,14 +206,11 @@ def export(target: Any, out: dict[str, Any]) -> None:
                 f"use {', '.join(FORMATS)}"
             )
         check_output_dir(board)
-        # save_storyboard checks these too, but only after the animation has been written.
-        if every < 1:
-            raise SpecError("every", f"{every} is not allowed; must be at least 1")
-        if out.get("columns") is not None and out["columns"] < 1:
-            raise SpecError("columns", f"{out['columns']} is not allowed; must be at least 1")
-        if not 10 <= dpi <= 1200:
-            raise SpecError("dpi", f"{dpi} is not allowed; must be 10 to 1200")
     animation.check_budget()  # exact frames and frame size: builds the renderer, draws nothing
+    if path is not None or frames_dir is not None:
+        animation.check_write(**timing)  # the total duration
+    if board is not None:  # its options, tiles and pixels, before the animation is written
+        animation.check_storyboard(every, out.get("columns"), dpi)
 
     if path is not None:
         if not out.get("output"):

@@ -285,10 +285,12 @@ def templates(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from convanim.catalog.templates import describe_templates, template_dirs
+    from convanim.catalog.templates import survey_templates, template_dirs
 
     with _reported():
-        rows = describe_templates()
+        rows, broken = survey_templates()
+        for name, reason in broken:  # reported and skipped: one bad file hides nothing else
+            click.echo(f"error: {name}: {reason}", err=True)
         if not rows:
             folders = ", ".join(str(d) for d in template_dirs())
             raise ConvanimError(f"no templates found (looked in {folders}); reinstall convanim")
@@ -374,13 +376,13 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
     """
     from convanim.batch.gallery import render_gallery
     from convanim.cli.progress import progress
+    from convanim.scene.budget import check_jobs
 
-    if jobs is not None and jobs < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--jobs")
     folder = Path(out_dir)
     from convanim.catalog.templates import template_dirs, template_names
 
-    with _reported({k for k, v in flags.items() if v is not None}):
+    with _reported({"jobs", *(k for k, v in flags.items() if v is not None)}):
+        jobs = check_jobs(jobs)
         look = look_from_flags(flags)
         if names:
             # A typo is a usage error, found before the folder is made or anything drawn.
@@ -403,9 +405,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
             raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
         todo = list(names) or template_names()
         with progress(len(todo)) as on_done:
-            report = render_gallery(
-                folder, jobs=jobs or os.cpu_count() or 1, names=todo, on_done=on_done, look=look
-            )
+            report = render_gallery(folder, jobs=jobs, names=todo, on_done=on_done, look=look)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

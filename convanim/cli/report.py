@@ -45,6 +45,7 @@ _FLAGS = {
     "columns": "--columns",
     "dpi": "--dpi",
     "max_frames": "--max-frames",
+    "jobs": "--jobs",
     "transparent": "--transparent",
     "labels": "--labels",
     "formula": "--formula",

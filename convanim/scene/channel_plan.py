@@ -64,6 +64,14 @@ MAX_HEIGHT = 24  # cells from the bottom of the input block to the top of the ou
 SCHEMATIC_POSITIONS = 4
 
 
+def schematic_positions(ho: int, wo: int) -> list[int]:
+    """The output positions a schematic of an ``ho`` x ``wo`` output shows, row-major: a few
+    along the diagonal from the first to the last (pure arithmetic, for any size)."""
+    steps = np.linspace(0, 1, SCHEMATIC_POSITIONS)
+    picked = {round(t * (ho - 1)) * wo + round(t * (wo - 1)) for t in steps}
+    return sorted(picked)
+
+
 def connection_groups(spec: LayerSpec) -> int:
     """How many independent channel groups the layer has: pooling acts on every channel alone."""
     return spec.in_channels if spec.is_pool else spec.groups
@@ -213,9 +221,7 @@ class ChannelScene:
         ho, wo = self.output_shape
         if not self.schematic:
             return list(range(ho * wo))
-        steps = np.linspace(0, 1, SCHEMATIC_POSITIONS)
-        picked = {round(t * (ho - 1)) * wo + round(t * (wo - 1)) for t in steps}
-        return sorted(picked)
+        return schematic_positions(ho, wo)
 
     @property
     def n_frames(self) -> int:

@@ -34,6 +34,7 @@ from convanim.scene.words import schematic_caption as _caption
 
 _SIDE = 6  # grid units of a schematic block's longer side
 _MIN = 0.7  # the narrowest footprint or output column drawn, in grid units
+_MAX_BANDS = 48  # group bands on a schematic block, whose depth is at most 100 px
 _SLOPE = float(np.degrees(np.arctan2(EX[1], EX[0])))  # of text along a block's right face
 INPUT, INPUT_PRISM, FILTER, RAYS, OUTPUT, OUTPUT_PRISM, WORDS = 0, 0.5, 1, 2, 3, 3.5, 9
 
@@ -117,7 +118,9 @@ class _Schematic:
     ) -> list[Primitive]:
         """A block's visible faces, the upright ones in bands, one per group, outlined only
         around the whole (many groups would otherwise be all lines)."""
-        n = int(groups.max()) + 1
+        # A band per group, but no more than the block has pixels for (100 at most): a
+        # depthwise layer of thousands of channels would otherwise be thousands of polygons.
+        n = min(int(groups.max()) + 1, _MAX_BANDS)
         band = block.height / n
         quads, fills = [], []
         for g in range(n):

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "MAX_FRAME_SECONDS",
+    "MAX_TOTAL_SECONDS",
     "WriteOptions",
     "WriteResult",
     "Writer",
@@ -33,7 +35,15 @@ __all__ = [
     "write",
     "writer_for",
     "writers",
+    "delay_of_fps",
 ]
+
+# No frame is shown longer than a minute and no animation lasts longer than an hour: nobody
+# watches more, and GIF stores at most 655 s a frame, so longer delays would be written as
+# repeated frames (``--delay 1e6`` was a 17 MB file).
+MAX_FRAME_SECONDS = 60.0
+MAX_TOTAL_SECONDS = 3600.0
+MAX_VIDEO_FPS = 120  # WriteOptions.fps, MP4's frame rate
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,9 @@ class WriteOptions:
     NETSCAPE2.0 count, APNG's num_plays and WebP's loop count as each format defines it; MP4 and
     frame folders ignore it). ``transparent``: keep the alpha of RGBA frames (otherwise RGBA is
     flattened onto white). ``fps``: MP4 only; ``None`` derives it from the delays.
+
+    Every duration is at most ``MAX_FRAME_SECONDS`` (60 s), and ``check_total`` bounds the
+    whole animation by ``MAX_TOTAL_SECONDS`` (1 hour) once its frame count is known.
     """
 
     delay: float | tuple[float, ...] = 1.0
@@ -66,6 +79,8 @@ class WriteOptions:
         for value in delays:
             if not (_is_number(value) and math.isfinite(value) and value > 0):
                 raise SpecError("delay", f"durations must be positive seconds, got {value!r}")
+            if value > MAX_FRAME_SECONDS:
+                raise SpecError("delay", f"{value!r} seconds is more than {_MAX_FRAME}")
         loop = self.loop
         if not (isinstance(loop, numbers.Integral) and not isinstance(loop, bool)):
             raise SpecError("loop", f"must be an integer (0 = forever), got {loop!r}")
@@ -75,9 +90,30 @@ class WriteOptions:
             value = getattr(self, name)
             if not (_is_number(value) and math.isfinite(value) and value >= 0):
                 raise SpecError(name, f"must be zero or positive seconds, got {value!r}")
+            if value > MAX_FRAME_SECONDS:
+                raise SpecError(name, f"{value!r} seconds is more than {_MAX_FRAME}")
         fps = self.fps
         if fps is not None and not (_is_number(fps) and math.isfinite(fps) and fps > 0):
             raise SpecError("fps", f"must be positive, got {fps!r}")
+        if fps is not None and not 1 / MAX_FRAME_SECONDS <= fps <= MAX_VIDEO_FPS:
+            # The video repeats frames at this rate: a huge rate is a huge file.
+            raise SpecError("fps", f"{fps!r} is not allowed; must be 1/60 to {MAX_VIDEO_FPS}")
+
+    def check_total(self, n_frames: int) -> float:
+        """The animation's display time for ``n_frames`` frames, or a ``SpecError`` naming the
+        delay if it is over ``MAX_TOTAL_SECONDS``; checked before anything is written."""
+        if isinstance(self.delay, tuple):
+            base = float(sum(self.delay[:n_frames]))
+        else:
+            base = float(self.delay) * n_frames
+        total = base + self.hold_first + self.hold_last
+        if total > MAX_TOTAL_SECONDS:
+            raise SpecError(
+                "delay",
+                f"{n_frames} frames would play for {total:,.0f} seconds, more than the "
+                f"{MAX_TOTAL_SECONDS:,.0f} (one hour) an animation may last; use a shorter delay",
+            )
+        return total
 
     def frame_delay(self, index: int) -> float:
         """The base delay of frame ``index`` (holds not included)."""
@@ -208,6 +244,22 @@ _WRITERS: tuple[Writer, ...] = (
         "convanim.export.writers.frames",
     ),
 )
+
+
+_MAX_FRAME = f"the {MAX_FRAME_SECONDS:.0f} seconds a frame may be shown; use a shorter duration"
+
+
+def delay_of_fps(fps: Any) -> float:
+    """The delay of a frame rate (the command line's ``--fps``); a ``SpecError`` names fps."""
+    if not (_is_number(fps) and math.isfinite(fps) and fps > 0):
+        raise SpecError("fps", f"must be a positive number of frames per second, got {fps!r}")
+    if fps < 1 / MAX_FRAME_SECONDS:
+        raise SpecError(
+            "fps",
+            f"{fps!r} is less than {1 / MAX_FRAME_SECONDS:.4g} (one frame a minute, the "
+            "longest a frame may be shown); use a higher frame rate",
+        )
+    return 1.0 / float(fps)
 
 
 def writers() -> tuple[Writer, ...]:
