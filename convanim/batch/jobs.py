@@ -76,8 +76,12 @@ def run_jobs(
 ) -> list[Outcome]:
     """Run jobs on ``processes`` workers; outcomes come back (and are reported) in job order.
 
-    With one process (or one job) everything runs here, in this process.
+    With one process (or one job) everything runs here, in this process. ``processes`` is
+    bounded as the command line bounds ``--jobs`` (``scene.budget.check_jobs``).
     """
+    from convanim.scene.budget import check_jobs
+
+    processes = check_jobs(processes)
     outcomes: list[Outcome] = []
     if processes <= 1 or len(jobs) <= 1:
         for job in jobs:
