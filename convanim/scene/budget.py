@@ -306,10 +306,8 @@ def _figure_frames(figure: FigureSpec) -> int:
         return cells
     # When it is not surely a schematic every side is small, so the exact rule (which builds
     # the drawn grid) is cheap.
-    if shows_schematic(figure):
-        return len(channels.schematic_positions(ho, wo))
     out_channels = layer.out_channels or layer.in_channels
-    return cells * out_channels if figure.frame_order == "position_channel" else cells
+    return channels.count_frames(ho, wo, out_channels, figure.frame_order, shows_schematic(figure))
 
 
 def _surely_schematic(figure: FigureSpec, out: tuple[int, int]) -> bool:

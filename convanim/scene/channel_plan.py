@@ -72,6 +72,16 @@ def schematic_positions(ho: int, wo: int) -> list[int]:
     return sorted(picked)
 
 
+def count_frames(ho: int, wo: int, out_channels: int, frame_order: str, schematic: bool) -> int:
+    """The frame count of a channel figure, the one rule the scene and the budget share: a frame
+    per shown output position (all of them, or a schematic's few), times the output channels
+    when they take turns (``position_channel``, not in a schematic)."""
+    n = len(schematic_positions(ho, wo)) if schematic else ho * wo
+    if frame_order == "position_channel" and not schematic:
+        n *= out_channels
+    return n
+
+
 def connection_groups(spec: LayerSpec) -> int:
     """How many independent channel groups the layer has: pooling acts on every channel alone."""
     return spec.in_channels if spec.is_pool else spec.groups
@@ -225,10 +235,8 @@ class ChannelScene:
 
     @property
     def n_frames(self) -> int:
-        n = len(self.positions())
-        if self.frame_order == "position_channel" and not self.schematic:
-            n *= self.out_channels
-        return n
+        ho, wo = self.output_shape
+        return count_frames(ho, wo, self.out_channels, self.frame_order, self.schematic)
 
     def group_channels(self, group: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(input channels, output channels) of one group."""
