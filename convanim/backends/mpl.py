@@ -21,7 +21,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from matplotlib.text import Text as MplText
-from matplotlib.transforms import Affine2D, Transform
+from matplotlib.transforms import Affine2D, Bbox, IdentityTransform, Transform, TransformedBbox
 
 from convanim.backends import opacity, resolve
 from convanim.backends.palette import blend_palette, composite, snapper
@@ -208,26 +208,32 @@ class MplFrames:
         region = _union([self._box(p, a) for p, a in zip(moving, artists)])
         if region is None:
             return still.copy()
-        boxes = self._static_boxes()
-        over: list[int] = []
-        grown = True
-        while grown:  # a static primitive drawn again may overlap others above the moving ones
-            grown = False
-            for k, prim in enumerate(self._static_prims):
-                if prim.depth > depth and k not in over and _overlaps(boxes[k], region):
-                    over.append(k)
-                    region = _union([region, boxes[k]])
-                    grown = True
         top, bottom, left, right = self._clip(region)
+        if top >= bottom or left >= right:
+            return still.copy()
+        boxes = self._static_boxes()
+        # Static primitives above the moving ones are drawn again, clipped to the region: only
+        # those that reach into it, and only there, so the region never grows.
+        over = [
+            k
+            for k, prim in enumerate(self._static_prims)
+            if prim.depth > depth and _overlaps(boxes[k], region)
+        ]
         buffer = np.asarray(self._canvas.buffer_rgba())
         buffer[top:bottom, left:right] = under[top:bottom, left:right]
+        height = self.picture.height
+        clip = TransformedBbox(
+            Bbox([[left, height - bottom], [right, height - top]]), IdentityTransform()
+        )
         drawn = sorted(
             [(self._static_prims[k].depth, 0, n, self._static[k]) for n, k in enumerate(over)]
             + [(p.depth, 1, n, a) for n, (p, a) in enumerate(zip(moving, artists))],
             key=lambda item: item[:3],
         )
         for *_, made in drawn:
+            made.set_clip_box(clip)
             self._figure.draw_artist(made)
+            made.set_clip_box(None)
         frame = still.copy()
         frame[top:bottom, left:right] = self._pixels(buffer[top:bottom, left:right])
         return frame
