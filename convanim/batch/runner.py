@@ -32,11 +32,11 @@ from convanim.batch.state import (
     folder_lock,
     load_state,
     output_digest,
-    read_bounded,
     read_state,
     write_state,
 )
 from convanim.catalog.manifest import INDEX_NAME, STATE_NAME, Manifest, ManifestFigure
+from convanim.catalog.safe_read import read_regular
 from convanim.catalog.templates import Resolved
 from convanim.catalog.themes import load_theme
 from convanim.errors import OutputError
@@ -351,7 +351,7 @@ def index_is_current(manifest: Manifest) -> bool:
     expected = index_html(manifest).encode("utf-8")
     try:
         # Bounded, and never blocking: a FIFO or a huge file there is simply not the index.
-        return read_bounded(manifest.output_dir / INDEX_NAME, len(expected)) == expected
+        return read_regular(manifest.output_dir / INDEX_NAME, len(expected)) == expected
     except (OSError, ValueError):
         return False
 

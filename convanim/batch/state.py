@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from convanim.catalog.manifest import STATE_NAME
+from convanim.catalog.safe_read import Unreadable, read_regular
 from convanim.errors import OutputError
 from convanim.export.atomic import atomic_write_text
 
@@ -44,7 +45,6 @@ __all__ = [
     "folder_lock",
     "load_state",
     "output_digest",
-    "read_bounded",
     "read_state",
     "write_state",
 ]
@@ -70,13 +70,13 @@ def load_state(output_dir: Path) -> tuple[State, str | None]:
     file if it could not be used (then the state is empty)."""
     path = output_dir / STATE_NAME
     try:
-        raw = read_bounded(path, MAX_STATE_BYTES)
+        raw = read_regular(path, MAX_STATE_BYTES)
     except FileNotFoundError:
         return {}, None
-    except _Unusable as exc:
-        return {}, f"{path}: {exc}"
-    except OSError as exc:
-        return {}, f"{path}: cannot be read ({exc.strerror})"
+    except Unreadable as exc:
+        if exc.kind == "os":
+            return {}, f"{path}: cannot be read ({exc.reason})"
+        return {}, f"{path}: {'not a regular file' if exc.kind == 'special' else exc.reason}"
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:
@@ -126,44 +126,6 @@ def _short(exc: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-class _Unusable(ValueError):
-    """The path exists but is not something to read: not a regular file, or too large."""
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; a ``ValueError`` naming the
-    problem for anything else. Never blocks on a FIFO or a device."""
-    # Looked at before opening (opening some devices does something), and again after.
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise _Unusable("not a regular file")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unusable("not a regular file")
-        if info.st_size > limit:
-            raise _Unusable(_too_large(limit))
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:  # it grew while being read
-            raise _Unusable(_too_large(limit))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _too_large(limit: int) -> str:
-    if limit >= 1024 * 1024:
-        return f"larger than {limit // (1024 * 1024)} MiB"
-    return f"larger than {limit} bytes"
-
-
 # --------------------------------------------------------------------------------------------
 # what was written
 
@@ -186,7 +148,7 @@ def output_digest(path: Path) -> str | None:
                 digest.update(inner.digest())
         else:
             return None
-    except (OSError, _Unusable):
+    except (OSError, Unreadable):
         return None
     return "sha256:" + digest.hexdigest()
 
@@ -195,7 +157,7 @@ def _hash_file(path: Path, digest: Any) -> None:  # a hashlib object
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _Unusable("not a regular file")  # swapped for a FIFO since the stat
+            raise Unreadable("special", "not a regular file")  # swapped for a FIFO since the stat
         while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from convanim.errors import TemplateError
 
-__all__ = ["BOM", "MAX_TOML_BYTES", "read_bounded", "read_text"]
+__all__ = ["BOM", "MAX_TOML_BYTES", "Unreadable", "read_bounded", "read_regular", "read_text"]
 
 #: The largest template, theme or manifest read, in bytes (1 MiB).
 MAX_TOML_BYTES = 1 << 20
@@ -30,23 +30,34 @@ _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _CHUNK = 1 << 16
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int = MAX_TOML_BYTES) -> bytes:
-    """The bytes of the regular file ``path``; a ``TemplateError`` if it is anything else or
-    holds more than ``limit`` bytes."""
+class Unreadable(ValueError):
+    """A path that is not a regular file of at most the limit: ``kind`` is ``"special"`` (the
+    reason says what it is), ``"large"`` or ``"os"`` (the reason is the system's)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind, self.reason = kind, reason
+        super().__init__(reason)
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them; ``Unreadable``
+    otherwise (``FileNotFoundError`` passes through, for callers to whom it means "none yet").
+    Never blocks on a FIFO, never reads a device."""
     path = Path(path)
-    shown = _short(str(path))
     try:
         # Checked before opening: opening some devices does something (a tape rewinds).
-        _require_regular(path, os.stat(path).st_mode)
+        _require_regular(os.stat(path).st_mode)
         # O_NONBLOCK: had a FIFO been swapped in since, opening it still returns at once.
         fd = os.open(path, _FLAGS)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
-        raise TemplateError(f"{shown}: cannot read: {_reason(exc)}") from None
+        raise Unreadable("os", _reason(exc)) from None
     try:
         info = os.fstat(fd)
-        _require_regular(path, info.st_mode)
+        _require_regular(info.st_mode)
         if info.st_size > limit:
-            raise TemplateError(_too_big(path, limit))
+            raise Unreadable("large", _size(limit))
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -55,13 +66,30 @@ def read_bounded(path: str | os.PathLike[str], limit: int = MAX_TOML_BYTES) -> b
                 break
             chunks.append(chunk)
             size += len(chunk)
-        if size > limit:
-            raise TemplateError(_too_big(path, limit))
+        if size > limit:  # it grew while being read
+            raise Unreadable("large", _size(limit))
         return b"".join(chunks)
     except OSError as exc:
-        raise TemplateError(f"{shown}: cannot read: {_reason(exc)}") from None
+        raise Unreadable("os", _reason(exc)) from None
     finally:
         os.close(fd)
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int = MAX_TOML_BYTES) -> bytes:
+    """The bytes of the regular file ``path``; a ``TemplateError`` if it is anything else or
+    holds more than ``limit`` bytes."""
+    try:
+        return read_regular(path, limit)
+    except FileNotFoundError as exc:
+        raise TemplateError(f"{_short(str(path))}: cannot read: {_reason(exc)}") from None
+    except Unreadable as exc:
+        if exc.kind == "special":
+            raise TemplateError(f"{path}: is {exc.reason}; give a regular .toml file") from None
+        if exc.kind == "large":
+            raise TemplateError(
+                f"{path}: {exc.reason}, the limit for templates, themes and manifests"
+            ) from None
+        raise TemplateError(f"{_short(str(path))}: cannot read: {exc.reason}") from None
 
 
 def read_text(path: str | os.PathLike[str], limit: int = MAX_TOML_BYTES) -> str:
@@ -75,7 +103,7 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_TOML_BYTES) -> str:
         raise TemplateError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start})") from None
 
 
-def _require_regular(path: Path, mode: int) -> None:
+def _require_regular(mode: int) -> None:
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
@@ -88,12 +116,12 @@ def _require_regular(path: Path, mode: int) -> None:
         kind = "a socket"
     else:
         kind = "not a regular file"
-    raise TemplateError(f"{path}: is {kind}; give a regular .toml file")
+    raise Unreadable("special", kind)
 
 
-def _too_big(path: Path, limit: int) -> str:
+def _size(limit: int) -> str:
     size = f"{limit // (1 << 20)} MiB" if limit % (1 << 20) == 0 else f"{limit} bytes"
-    return f"{path}: larger than {size}, the limit for templates, themes and manifests"
+    return f"larger than {size}"
 
 
 def _short(text: str, limit: int = 200) -> str:
