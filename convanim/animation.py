@@ -77,14 +77,29 @@ class Animation:
         return self._new_renderer()
 
     def _new_renderer(self):  # noqa: ANN202
-        # The geometry-only count first: building the scene of a huge spec is itself costly.
-        check_target(self.target, self.max_frames, self.reverse, self.max_pixels)
+        self._target_within_budget  # noqa: B018 - the geometry-only count first, once
         return _renderer_for(self.target, self.theme, self.look)
+
+    def check_target(self) -> None:
+        """Raise ``BudgetError`` or ``SpecError`` if the target is over a budget, from the
+        arithmetic alone (no scene is built); runs once."""
+        self._target_within_budget  # noqa: B018 - a cached check
 
     def check_budget(self) -> None:
         """Raise ``BudgetError`` if the frames or the frame size exceed the budgets; builds the
-        renderer (the scene and an empty matplotlib figure) but draws no frame."""
+        renderer (the scene and an empty matplotlib figure) but draws no frame. An
+        animation's frames and size never change, so the check runs once."""
+        self._within_budget  # noqa: B018 - a cached check
+
+    @cached_property
+    def _target_within_budget(self) -> bool:
+        check_target(self.target, self.max_frames, self.reverse, self.max_pixels)
+        return True
+
+    @cached_property
+    def _within_budget(self) -> bool:
         check_budget(self.n_frames, self.size, self.max_frames, self.max_pixels)
+        return True
 
     @cached_property
     def _measure(self) -> tuple[int, tuple[int, int]]:

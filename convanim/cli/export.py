@@ -151,7 +151,6 @@ def export(target: Any, out: dict[str, Any]) -> None:
     from convanim.export.atomic import check_output_dir
     from convanim.export.outputs import check_format, check_outputs, format_of_suffix
     from convanim.model.look import Look
-    from convanim.scene.budget import check_target
 
     look_fields = {k: out[k] for k in _LOOK_FLAGS if out.get(k) is not None}
     timing = {k: out[k] for k in _TIMING_FLAGS if out.get(k) is not None}
@@ -186,10 +185,9 @@ def export(target: Any, out: dict[str, Any]) -> None:
     if path is not None:
         writer_for(path, out.get("fmt"))  # an unknown or unavailable format fails here
     look.check_target(target)
-    # The cheap count (geometry only) before the theme file is read or a renderer is built.
-    check_target(target, max_frames, reverse)
     theme = _load_theme(look.theme)
     animation = Animation(target, theme, look=look, reverse=reverse, max_frames=max_frames)
+    animation.check_target()  # the cheap count (geometry only) before a renderer is built
 
     if out.get("output") and path is not None:
         check_output_dir(path)
