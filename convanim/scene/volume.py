@@ -398,9 +398,10 @@ class _Volume:
         self, block: Block, box: tuple[int, int, int, int], first: int, last: int, depth: float
     ) -> list[Primitive]:
         """The highlighted box's edges, dashed and drawn over everything in its block: where
-        nearer cubes hide the box, the dashes still say where it lies (a drafter's hidden
-        lines); a box on the block's top shows its top face, so only the deeper ones need it."""
-        if first == 0:
+        nearer cubes hide the box, the dashes still say where it lies and how deep it goes (a
+        drafter's hidden lines) — a 1x1 filter's column through every channel, a depthwise
+        filter's one slab. A block one channel deep shows its box whole and needs none."""
+        if block.depth == 1:
             return []
         r0, c0, r1, c1 = box
         y = (block.rows - r1, block.rows - r0)
