@@ -25,7 +25,7 @@ class VolumeRenderer(MplFrames):
         transparent: bool = False,
     ) -> None:  # fmt: skip
         self.scene = scene
-        self.view = volume._Volume(scene, _metrics(), None)
+        self.view = volume.VolumeView(scene, _metrics(), None)
         super().__init__(self.view.picture(), theme, transparent, fast)
 
 
@@ -48,7 +48,7 @@ class NumbersRenderer(MplFrames):
         transparent: bool = False,
     ) -> None:  # fmt: skip
         self.scene = scene
-        picture, _ = channel_numbers.picture(scene, _metrics())
+        picture = channel_numbers.NumbersView(scene, _metrics(), None).picture()
         super().__init__(picture, theme, transparent, fast)
 
 

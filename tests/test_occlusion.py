@@ -26,7 +26,7 @@ from convanim.scene.volume import (
     RIGHT,
     TOP,
     Block,
-    _Volume,
+    VolumeView,
     column_faces,
     outside_faces,
 )
@@ -121,7 +121,7 @@ def _check_figure(figure: FigureSpec, frames: int = 3) -> int:
     scene = build_channel_scene(figure)
     if scene.schematic:
         return 0
-    view = _Volume(scene, metrics=_NoText(), inputs=None)
+    view = VolumeView(scene, metrics=_NoText(), inputs=None)
     pairs = 0
     step = max(1, scene.n_frames // frames)
     for index in range(0, scene.n_frames, step):
@@ -189,7 +189,7 @@ def test_the_check_catches_a_column_drawn_over_its_block() -> None:
     that its sides showed through the cubes in front. The check must fail on it."""
     figure = resolve("one_by_one_channel_mixing")
     scene = build_channel_scene(figure)
-    view = _Volume(scene, metrics=_NoText(), inputs=None)
+    view = VolumeView(scene, metrics=_NoText(), inputs=None)
     faces = outside_faces(view.inp, INPUT_BAND)
     column = column_faces(view.inp, INPUT_BAND, [(2, 2)], 0, 2)
     wrong = [(face, depth + 1.0) for face, depth in column]

@@ -22,17 +22,10 @@ _DASH = (3 * _LINE, 3 * _LINE)
 GRIDS, NUMBERS, SHADE, WORDS = 1, 4, 10, 11
 
 
-def picture(
-    scene: ChannelScene,
-    metrics: TextMetrics | None = None,
-    inputs: Sequence[Paint] | None = None,
-    font_scale: float = 1.0,
-) -> tuple[Picture, Tints]:
-    view = _Numbers(scene, metrics or TextMetrics(), inputs, font_scale)
-    return view.picture(), view.tints
+class NumbersView:
+    """The numerical view of a channel scene: ``picture()``, and the ``tints`` a sequence
+    hands on to its next stage."""
 
-
-class _Numbers:
     def __init__(
         self,
         scene: ChannelScene,

@@ -30,11 +30,9 @@ def channel_picture(
     channels, for a next stage to keep."""
     if scene.schematic:
         return schematic.picture(scene, metrics, font_scale), None
-    if scene.view == "numerical":
-        pic, tints = channel_numbers.picture(scene, metrics, inputs, font_scale)
-    else:
-        pic, tints = volume.picture(scene, metrics, inputs, font_scale)
-    return pic, tints.output
+    kind = channel_numbers.NumbersView if scene.view == "numerical" else volume.VolumeView
+    view = kind(scene, metrics, inputs, font_scale)
+    return view.picture(), view.tints.output
 
 
 def picture(

@@ -186,18 +186,10 @@ def column_faces(
     ]
 
 
-def picture(
-    scene: ChannelScene,
-    metrics: TextMetrics | None = None,
-    inputs: Sequence[Paint] | None = None,
-    font_scale: float = 1.0,
-) -> tuple[Picture, Tints]:
-    """The volume view; also its tints, which a sequence hands on to its next stage."""
-    view = _Volume(scene, metrics or TextMetrics(), inputs, font_scale)
-    return view.picture(), view.tints
+class VolumeView:
+    """The volume view of a channel scene: ``picture()``, and the ``tints`` a sequence hands
+    on to its next stage."""
 
-
-class _Volume:
     def __init__(
         self,
         scene: ChannelScene,
