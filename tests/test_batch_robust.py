@@ -517,3 +517,25 @@ def test_an_index_that_is_a_fifo_is_stale_not_a_hang(tmp_path: Path) -> None:
         "stale: index.html (out/index.html)",
         "0 out of date, 1 up to date",
     ]
+
+
+def test_an_exit_swallowed_by_a_callback_is_delivered_again_without_a_traceback() -> None:
+    """SIGTERM's exit raised inside a weakref callback is an "unraisable" exception: Python
+    would print its traceback and carry on. A worker prints nothing and exits all the same."""
+    code = (
+        "import signal, sys, time, weakref\n"
+        "from convanim.batch import workers\n"
+        "signal.signal(signal.SIGTERM, workers._exit_on_term)\n"
+        "sys.unraisablehook = workers._exit_again\n"
+        "class T: pass\n"
+        "def callback(ref):\n"
+        "    workers._exit_on_term(signal.SIGTERM, None)\n"
+        "t = T(); r = weakref.ref(t, callback); del t\n"
+        "for _ in range(300): time.sleep(0.01)\n"
+        "print('still running')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done
+    assert "Traceback" not in done.stderr and "still running" not in done.stdout

@@ -194,6 +194,7 @@ def _serve(
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    sys.unraisablehook = _exit_again
     for other in inherited:
         other.close()
     _die_with_parent(parent)
@@ -209,6 +210,19 @@ def _serve(
 
 def _exit_on_term(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def _exit_again(unraisable: Any) -> None:
+    """The exit above can land inside a finalizer or a weakref callback (matplotlib has many),
+    where Python swallows the exception and prints its traceback: print nothing, and deliver
+    the signal again a moment later, from another thread, so that it lands in ordinary code."""
+    if not isinstance(unraisable.exc_value, SystemExit):
+        sys.__unraisablehook__(unraisable)
+        return
+    signum = unraisable.exc_value.code - 128 if isinstance(unraisable.exc_value.code, int) else 15
+    timer = threading.Timer(0.01, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    timer.start()
 
 
 def _die_with_parent(parent: int | None) -> None:
