@@ -15,12 +15,14 @@ from typing import Protocol
 import numpy as np
 
 from convanim.model.themes import RGB, Theme
-from convanim.scene.display import Fill, Paint
+from convanim.scene.display import Fill, Ink, Paint
 
 
-def resolve(theme: Theme, fill: Fill) -> RGB:
-    """The colour of a role or a ``Paint`` in ``theme``, rounded to whole values at each step
-    (mix, then light) so that equal paints give equal pixels everywhere."""
+def resolve(theme: Theme, fill: Fill | Ink) -> RGB:
+    """The colour of a role, a ``Paint`` or an ``Ink`` in ``theme``, rounded to whole values at
+    each step (mix, then light) so that equal paints give equal pixels everywhere."""
+    if isinstance(fill, Ink):
+        return ink(theme, resolve(theme, fill.on))
     paint = fill if isinstance(fill, Paint) else Paint(fill)
     rgb = np.array(theme.colour(paint.role), float)
     for role, amount in paint.mixes:
@@ -30,9 +32,34 @@ def resolve(theme: Theme, fill: Fill) -> RGB:
     return (r, g, b)
 
 
-def opacity(theme: Theme, fill: Fill) -> float:
-    """A plain role may be translucent (the shade); a paint is always opaque."""
-    return 1.0 if isinstance(fill, Paint) else theme.opacity(fill)
+def opacity(theme: Theme, fill: Fill | Ink) -> float:
+    """A plain role may be translucent (the shade); a paint or an ink is always opaque."""
+    return 1.0 if isinstance(fill, (Paint, Ink)) else theme.opacity(fill)
+
+
+READABLE = 4.5  # WCAG 2's contrast ratio for body text
+
+
+def ink(theme: Theme, behind: RGB) -> RGB:
+    """The theme's text colour if it reads on ``behind``; else its background colour if that
+    does; else whichever of black and white contrasts more."""
+    for candidate in (theme.rgb("text"), theme.rgb("background")):
+        if contrast(candidate, behind) >= READABLE:
+            return candidate
+    black, white = (0, 0, 0), (255, 255, 255)
+    return black if contrast(black, behind) >= contrast(white, behind) else white
+
+
+def contrast(a: RGB, b: RGB) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _luminance(rgb: RGB) -> float:
+    c = np.array(rgb, float) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
 
 
 class FrameSource(Protocol):

@@ -29,10 +29,11 @@ def render_gallery(
     for name in names or template_names():
         try:
             target = resolve(name)
-            if look is not None:
-                look.check_target(target)
+            mine = look.shared_for(target) if look is not None else None
+            if mine is not None:
+                mine.check_target(target)
             theme = look.theme if look is not None else "classic"
-            todo.append(Job(name, target, folder / f"{name}{suffix}", theme=theme, look=look))
+            todo.append(Job(name, target, folder / f"{name}{suffix}", theme=theme, look=mine))
         except ConvanimError as exc:
             broken.append(Outcome(name, folder / f"{name}{suffix}", error=str(exc)))
 

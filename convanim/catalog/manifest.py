@@ -37,7 +37,7 @@ from convanim.errors import ConvanimError, ManifestError, SpecError, TemplateErr
 from convanim.export.writers import WriteOptions, writers
 from convanim.model import spec as _spec
 from convanim.model.look import Look
-from convanim.model.spec import FIGURE_KEYS, LayerSpec
+from convanim.model.spec import FIGURE_KEYS, CompareSpec, LayerSpec
 from convanim.model.themes import THEMES
 from convanim.scene.budget import DEFAULT_MAX_FRAMES
 
@@ -59,7 +59,7 @@ _TOP_KEYS = ("defaults", "figures")
 _TIMING_KEYS = ("delay", "loop", "hold_first", "hold_last")
 # Keys that may be set in [defaults] and overridden per figure.
 # Look fields a manifest may set, as on the command line (convanim.model.look.Look).
-_LOOK_KEYS = ("transparent", "scale", "width", "font_scale", "labels", "formula", "sums")
+_LOOK_KEYS = ("transparent", "scale", "width", "font_scale", "labels", "formula", "sums", "sync")
 _SHARED_KEYS = ("theme", "format", *_TIMING_KEYS, *_LOOK_KEYS)
 _DEFAULT_KEYS = ("output_dir", "html", "title", "max_frames", *_SHARED_KEYS)
 # Keys a figure table has besides spec fields.
@@ -330,7 +330,10 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
     target = _target(prefix, template, table, name)
     relative, fmt = output_path(prefix, output, name, own_format, defaults.format)
     check_inside(prefix, defaults.output_dir, relative)
-    look_fields = {**dict(defaults.look), **{k: shared[k] for k in _LOOK_KEYS if k in shared}}
+    inherited = dict(defaults.look)
+    if not isinstance(target, CompareSpec):
+        inherited.pop("sync", None)  # a default for the comparisons among the figures
+    look_fields = {**inherited, **{k: shared[k] for k in _LOOK_KEYS if k in shared}}
     look = _look(prefix, theme, look_fields, target, fmt)
     return ManifestFigure(
         name=name,

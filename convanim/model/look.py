@@ -11,6 +11,7 @@ for a figure with one channel.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # Formats whose files keep an alpha channel (``frames`` is a folder of PNGs).
 _ALPHA_FORMATS = ("gif", "apng", "webp", "frames")
+# What a comparison's shorter members do once they have finished: start again, or hold.
+SYNCS = ("loop", "hold")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Look:
     formula: bool = False
     sums: bool = False
     max_size: int = 800
+    sync: str | None = None  # comparisons: "loop" (the default) or "hold"
 
     def __post_init__(self) -> None:
         if not isinstance(self.theme, str) or not self.theme:
@@ -75,6 +79,10 @@ class Look:
                 )
         if self.width is not None and (not is_int(self.width) or not 64 <= self.width <= 8000):
             raise SpecError("width", f"{self.width!r} is not allowed; must be 64 to 8000 pixels")
+        if self.sync is not None and self.sync not in SYNCS:
+            raise SpecError(
+                "sync", f"{self.sync!r} is not allowed; must be one of {', '.join(SYNCS)}"
+            )
         if not is_int(self.max_size) or self.max_size < 64:
             raise SpecError(
                 "max_size", f"{self.max_size!r} is not allowed; must be at least 64 pixels"
@@ -85,6 +93,12 @@ class Look:
         figure, comparison or sequence) would not show."""
         from convanim.model.spec import CompareSpec, SequenceSpec
 
+        if self.sync is not None and not isinstance(target, CompareSpec):
+            raise SpecError(
+                "sync",
+                "decides what the shorter animations of a comparison do; this figure is not a "
+                "comparison",
+            )
         if isinstance(target, SequenceSpec):
             members = target.stages
         else:
@@ -96,6 +110,16 @@ class Look:
                 f"shows the numerical view's sum of products; this figure's view is {view!r} "
                 "(use view = numerical, --view numerical)",
             )
+
+    def shared_for(self, target: Any) -> Look:
+        """This look as set for many figures at once (the gallery, a manifest's defaults) and
+        applied to ``target``: options that only some kinds of figure have are left out for
+        the others."""
+        from convanim.model.spec import CompareSpec
+
+        if self.sync is not None and not isinstance(target, CompareSpec):
+            return dataclasses.replace(self, sync=None)
+        return self
 
     def check_format(self, format_name: str) -> None:
         """Raise ``SpecError`` if the writer ``format_name`` cannot store what this look asks."""

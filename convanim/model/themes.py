@@ -157,6 +157,7 @@ _SOLARIZED_ACCENTS = ("#268BD2", "#D33682", "#B58900", "#859900", "#6C71C4", "#C
 GROUP_HUES = {
     "classic": _SOLARIZED_ACCENTS,
     "dark": _SOLARIZED_ACCENTS,
-    "colorblind": ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"),
+    # Okabe-Ito without the orange, which is the theme's output colour.
+    "colorblind": ("#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"),
     "mono": ("#8E8E8E", "#5E5E5E", "#B4B4B4", "#767676", "#A4A4A4", "#484848", "#C8C8C8"),
 }

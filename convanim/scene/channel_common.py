@@ -3,9 +3,10 @@ places points and text before the canvas is sized to fit them.
 
 Colours are ``Paint``s of theme roles, never hex values: with one group the input channels run
 from the theme's ``input`` towards white and the outputs from ``output``; with several, every
-group takes the theme's group hue (``group<k>``) for its input channels, filters and output
-channels alike. The shade and the fading are mixes towards the theme's ``shade`` and
-``background``, and the faces of a block are lit from above. numpy only.
+group takes the theme's group hue (``group<k>``) for its input channels and filters, and that
+hue leaning towards ``output`` for its output channels. The shade and the fading are mixes
+towards the theme's ``shade`` and ``background``, and the faces of a block are lit from above.
+numpy only.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from convanim.scene.channel_plan import ChannelScene
-from convanim.scene.display import Paint, Text, TextMetrics
+from convanim.scene.display import Ink, Paint, Text, TextMetrics
 from convanim.scene.words import printable
 
 LIGHTEST = 0.55  # the last channel of a group is mixed this far towards white
+OUTPUT_LEAN = 0.45  # a group's output channels are mixed this far towards the output colour
 FADED = 0.6  # filters not in use are mixed this far towards the background
 TEXT = 15  # labels and captions
-SMALL = 11  # channel and filter names
+SMALL = 14  # channel and filter names (capitals 9.6 px tall)
 CAPTION_GAP = 28  # from the drawing's top to the caption line
 MARGIN = 20
 GAP = 20  # between the flat maps of the numerical view
@@ -38,25 +40,27 @@ class Tints:
 
     def __init__(self, scene: ChannelScene, inputs: Sequence[Paint] | None = None) -> None:
         if scene.groups == 1:
-            ins, outs = ["input"], ["output"]
+            ins, outs = [Paint("input")], [Paint("output")]
         else:
-            ins = [f"group{g}" for g in range(scene.groups)]
-            outs = ins
+            # A group keeps its hue through the layer; its outputs lean towards the output
+            # colour, so that an output is never drawn in an input's colour.
+            ins = [Paint(f"group{g}") for g in range(scene.groups)]
+            outs = [hue.toward("output", OUTPUT_LEAN) for hue in ins]
         # A sequence may hand on the paints of the previous stage's output.
         self.input = list(inputs) if inputs is not None else _ramp(ins, scene.input_groups)
         self.output = _ramp(outs, scene.output_groups)
-        self.input_hues = [Paint(role) for role in ins]
-        self.output_hues = [Paint(role) for role in outs]
+        self.input_hues = ins
+        self.output_hues = outs
         self.padding = Paint("padding")
 
 
-def _ramp(hues: list[str], groups: np.ndarray) -> list[Paint]:
-    out: list[Paint] = [Paint(hues[0])] * len(groups)
+def _ramp(hues: list[Paint], groups: np.ndarray) -> list[Paint]:
+    out: list[Paint] = [hues[0]] * len(groups)
     for g in np.unique(groups):
         members = np.flatnonzero(groups == g)
         for j, channel in enumerate(members):
             t = LIGHTEST * j / max(len(members) - 1, 1)
-            paint = Paint(hues[int(g)])
+            paint = hues[int(g)]
             out[int(channel)] = paint.toward("white", t) if t else paint
     return out
 
@@ -83,7 +87,7 @@ class Label:
     size: float = TEXT
     ha: str = "center"
     rotation: float = 0.0
-    role: str = "text"
+    role: str | Ink = "text"
 
     def corners(self, metrics: TextMetrics) -> np.ndarray:
         width, ascent, descent = metrics.measure(self.text, self.size)

@@ -2,7 +2,8 @@
 that apply to any picture (scaled, with a caption strip).
 
 A comparison is its members' display lists placed on one canvas, standing on a common baseline
-under a strip of labels, their frames in lockstep (a shorter member holds its last frame). A
+under a strip of labels, their frames in lockstep (a shorter member starts again, or holds its
+last frame). A
 storyboard is a grid of single frames, numbered. Both are plain display lists, so any backend
 draws them and any figure kind can be a member. numpy only.
 """
@@ -13,10 +14,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from convanim.scene.display import Picture, Primitive, Text, moved
+from convanim.scene.display import Picture, Primitive, Text, TextMetrics, moved
+from convanim.scene.words import holding_label
 
 _LABEL_HEIGHT = 34  # the label strip above comparison members, at scale 1
 _LABEL_SIZE = 20
+_HEADING_SIZE = 15  # the parameter lines under a comparison's labels
 _GAP = 10  # between comparison members
 TILE_GAP = 16  # between storyboard tiles
 COMPARISON_TILE_GAP = 48  # further apart than a comparison's members, so tiles read as tiles
@@ -27,40 +30,69 @@ _MARGIN = 20
 
 
 def side_by_side(
-    members: Sequence[Picture], labels: Sequence[str], scale: float = 1.0, font_scale: float = 1.0
+    members: Sequence[Picture],
+    labels: Sequence[str],
+    scale: float = 1.0,
+    font_scale: float = 1.0,
+    sync: str = "loop",
+    metrics: TextMetrics | None = None,
+    headings: Sequence[Sequence[str]] = (),
 ) -> Picture:
-    """Members left to right under their labels; frame i shows each member's frame i, or its
-    last one."""
+    """Members left to right under their labels and their ``headings`` (parameter lines, one
+    row for all), standing on one baseline, each in a slot wide enough for its words. Frame i
+    shows each member's frame i; a shorter member starts again (``sync="loop"``) or holds its
+    last frame (``"hold"``), and then its label says so."""
+    metrics = metrics or TextMetrics()
     gap = round(_GAP * scale)
     strip = round(_LABEL_HEIGHT * scale * font_scale)
+    size = _LABEL_SIZE * scale * font_scale
+    heading_size = _HEADING_SIZE * scale * font_scale
+    step = 1.4 * heading_size
+    rows = max((len(h) for h in headings), default=0)
+    strip += round(rows * step + (0.4 * step if rows else 0))
+    headings = list(headings) or [[] for _ in members]
     tallest = max(m.height for m in members)
+    longest = max(m.n_frames for m in members)
     offsets: list[tuple[int, int]] = []
     x = 0
     static: list[Primitive] = []
-    for member, label in zip(members, labels):
+    label_texts: list[tuple[int, Text, Text]] = []  # member, its label, its holding label
+    for k, (member, label) in enumerate(zip(members, labels)):
+        holding = holding_label(label)
+        wanted = label if sync == "loop" or member.n_frames == longest else holding
+        words = [metrics.measure(wanted, size)[0]]
+        words += [metrics.measure(line, heading_size)[0] for line in headings[k]]
+        slot = max(member.width, math.ceil(max(words)) + 2 * gap)
+        left = x + (slot - member.width) // 2
         top = strip + tallest - member.height  # a common baseline
-        offsets.append((x, top))
-        static.extend(moved(member.static, x, top))
-        size = _LABEL_SIZE * scale * font_scale
-        static.append(Text(label, x + member.width / 2, 0.6 * strip, size, "text", _LABEL_DEPTH))
-        x += member.width + gap
+        offsets.append((left, top))
+        static.extend(moved(member.static, left, top))
+        label_y = 0.6 * _LABEL_HEIGHT * scale * font_scale
+        text = Text(label, x + slot / 2, label_y, size, "text", _LABEL_DEPTH)
+        for j, line in enumerate(headings[k]):
+            y = _LABEL_HEIGHT * scale * font_scale + (j + 0.5) * step
+            static.append(
+                Text(line, x + slot / 2, y, heading_size, "text", _LABEL_DEPTH, kind="heading")
+            )
+        if sync == "hold" and member.n_frames < longest:
+            label_texts.append((k, text, replace(text, text=holding)))
+        else:
+            static.append(text)
+        x += slot + gap
     width = x - gap
 
     def moving(index: int) -> tuple[Primitive, ...]:
         out: list[Primitive] = []
         for member, (dx, dy) in zip(members, offsets):
-            out.extend(moved(member.frame(min(index, member.n_frames - 1)), dx, dy))
+            n = member.n_frames
+            at = index % n if sync == "loop" else min(index, n - 1)
+            out.extend(moved(member.frame(at), dx, dy))
+        for k, text, holding in label_texts:
+            out.append(holding if index >= members[k].n_frames else text)
         return tuple(out)
 
     roles = tuple(dict.fromkeys(r for m in members for r in m.roles))
-    return Picture(
-        width,
-        strip + tallest,
-        tuple(static),
-        max(m.n_frames for m in members),
-        moving,
-        roles=roles,
-    )
+    return Picture(width, strip + tallest, tuple(static), longest, moving, roles=roles)
 
 
 def storyboard(

@@ -44,6 +44,15 @@ class Paint:
 Fill = str | Paint
 
 
+@dataclass(frozen=True)
+class Ink:
+    """The colour of text drawn on ``on``: the theme's text colour, or its background colour if
+    that reads better there, or black or white if neither reaches the contrast a reader needs
+    (the backend resolves it; ``convanim.backends.resolve``)."""
+
+    on: Fill
+
+
 @dataclass(frozen=True, eq=False)
 class Polygons:
     """``n`` filled polygons of ``k`` corners each, ``points`` shaped (n, k, 2), one style;
@@ -85,18 +94,21 @@ class Segments:
 @dataclass(frozen=True)
 class Text:
     """One line of text: ``size`` is the font size in pixels (points at 72 dpi); (x, y) is the
-    anchor, placed by ``ha`` and ``va``."""
+    anchor, placed by ``ha`` and ``va``. ``kind`` says what the text is to a reader —
+    ``"value"`` (a number in a grid), ``"weight"`` (a kernel weight), ``"caption"`` (a line
+    that changes per frame) or ``"label"`` — so that legibility rules and players can tell."""
 
     text: str
     x: float
     y: float
     size: float
-    role: str
+    role: str | Ink
     depth: float
     ha: HAlign = "center"
     va: VAlign = "center"
     rotation: float = 0.0
     font: str = "serif"
+    kind: str = "label"
 
     def bounds(self, metrics: TextMetrics) -> Box:
         """The box around the text, rotated (counter-clockwise, about the anchor) if it is."""
@@ -155,11 +167,11 @@ class Picture:
             raise IndexError(f"frame {index} of {self.n_frames}")
         return self.moving(index)
 
-    def colours(self) -> tuple[tuple[Fill, float], ...]:
+    def colours(self) -> tuple[tuple[Fill | Ink, float], ...]:
         """Every (role, alpha) the picture fills or strokes with, static and moving; moving
         primitives are sampled from the first frame, so scenes whose moving roles vary list
         them in ``roles``."""
-        found: list[tuple[Fill, float]] = [(self.background, 1.0), *self.roles]
+        found: list[tuple[Fill | Ink, float]] = [(self.background, 1.0), *self.roles]
         sample = self.frame(0) if self.n_frames else ()
         for prim in (*self.static, *sample):
             for item in _prim_colours(prim):
@@ -168,7 +180,7 @@ class Picture:
         return tuple(found)
 
 
-def _prim_colours(prim: Primitive) -> Iterable[tuple[Fill, float]]:
+def _prim_colours(prim: Primitive) -> Iterable[tuple[Fill | Ink, float]]:
     if isinstance(prim, Polygons):
         fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,)
         for fill in dict.fromkeys(fills):

@@ -35,8 +35,16 @@ def picture_for(
     if isinstance(target, CompareSpec):
         # Comparisons are labelled unless labels were turned off; the width fits the whole.
         member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
-        members = [_figure(m, member_look, metrics) for m in target.members]
-        pic = side_by_side(members, target.labels, look.scale, look.font_scale)
+        # The members' parameter lines go in one row under their labels, at one height.
+        members = [_figure(m, member_look, metrics, captions=False) for m in target.members]
+        headings = [
+            caption_lines(m.layer, look.formula) if member_look.labels else []
+            for m in target.members
+        ]
+        sync = look.sync or "loop"
+        pic = side_by_side(
+            members, target.labels, look.scale, look.font_scale, sync, metrics, headings
+        )
         return _fit_width(pic, look)
     if isinstance(target, SequenceSpec):
         pic = sequence_picture(target, metrics, look)
@@ -44,11 +52,11 @@ def picture_for(
     return _figure(target, look, metrics)
 
 
-def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics) -> Picture:
+def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics, captions: bool = True) -> Picture:
     if not wants_channel_view(figure):
-        return planar_picture(figure, look, metrics)
+        return planar_picture(figure, look, metrics, captions)
     pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
-    if look.labels:
+    if look.labels and captions:
         lines = caption_lines(figure.layer, look.formula)
         pic = with_strip(pic, lambda i: lines, CAPTION * look.font_scale, constant=True)
     return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)

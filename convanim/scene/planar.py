@@ -18,7 +18,17 @@ import numpy as np
 from convanim.model.look import Look
 from convanim.model.spec import FigureSpec
 from convanim.ops.geometry import Role
-from convanim.scene.display import Picture, Polygons, Primitive, Segments, Text, TextMetrics
+from convanim.scene.display import (
+    Ink,
+    Paint,
+    Picture,
+    Polygons,
+    Primitive,
+    Segments,
+    Text,
+    TextMetrics,
+)
+from convanim.scene.legibility import CAP_HEIGHT, MIN_VALUE_PX, MIN_WEIGHT_PX, size_for, wrap_terms
 from convanim.scene.plan import FrameState, Scene, build_scene
 from convanim.scene.words import caption_lines, fmt_input, fmt_output, sum_text
 
@@ -28,6 +38,10 @@ _LINE = 2.0  # cell borders: the reference's 0.8 pt at 150 dpi is ~1.7 px
 _THIN = 1.0  # projection lines
 _DASH = 3.0  # dash on and off, in line widths
 _MARGIN = 20
+_INSET = 0.08  # of a cell: a weight's distance from its cell's corner
+_WORDS = 15  # font size of labels, captions and sums at scale 1 (10 px capitals)
+_LINE_STEP = 1.4  # line spacing, in font sizes
+_SUMS_WIDTH = 420  # a sum wraps at the grids' width, or this at scale 1 if wider
 
 # Depths, back to front: the reference's drawing order.
 PADDING, PADDING_GRID, INPUT, TAPS, BOX_GRID, RAYS, OUTPUT, CURRENT = range(8)
@@ -133,24 +147,36 @@ class _Layout:
     cell: int  # grid unit (oblique) or cell side (flat), in pixels
     zoom: float = 1.0  # line, margin and font scale
     labels: tuple[_Label, ...] = ()
-    sums: _Label | None = None  # where the numerical sum of products goes
+    sums: _Label | None = None  # where the numerical sum of products goes (its last line)
+    value_size: float = 0.0  # font size of the grids' numbers
+    weight_size: float = 0.0  # font size of the kernel's weights
+    sums_width: float = 0.0  # the width a sum wraps at
+    sum_lines: int = 0  # lines of the longest sum
 
 
 def picture(
-    figure: FigureSpec, look: Look | None = None, metrics: TextMetrics | None = None
+    figure: FigureSpec,
+    look: Look | None = None,
+    metrics: TextMetrics | None = None,
+    captions: bool = True,
 ) -> Picture:
-    """The display list of a single-layer figure."""
-    return Planar(figure, look, metrics).picture()
+    """The display list of a single-layer figure; ``captions`` False leaves out the parameter
+    lines that labels bring (a comparison writes its members' lines in one row)."""
+    return Planar(figure, look, metrics, captions).picture()
 
 
 class Planar:
     """A single-layer figure laid out: its scene, where everything goes, and its picture."""
 
     def __init__(
-        self, figure: FigureSpec, look: Look | None = None, metrics: TextMetrics | None = None
+        self,
+        figure: FigureSpec,
+        look: Look | None = None,
+        metrics: TextMetrics | None = None,
+        captions: bool = True,
     ) -> None:
         self.scene = build_scene(figure)
-        self._builder = _Builder(self.scene, look or Look(), metrics or TextMetrics())
+        self._builder = _Builder(self.scene, look or Look(), metrics or TextMetrics(), captions)
         self.layout = self._builder.place
 
     def picture(self) -> Picture:
@@ -168,9 +194,9 @@ class Planar:
 
 
 class _Builder:
-    def __init__(self, scene: Scene, look: Look, metrics: TextMetrics) -> None:
+    def __init__(self, scene: Scene, look: Look, metrics: TextMetrics, captions: bool) -> None:
         self.scene, self.look, self.metrics = scene, look, metrics
-        self.place = _arrange(scene, look, metrics)
+        self.place = _arrange(scene, look, metrics, captions)
         self.line = max(1.0, round(_LINE * self.place.zoom))
         self.thin = max(1.0, round(_THIN * self.place.zoom))
         place = self.place
@@ -240,7 +266,6 @@ class _Builder:
     def _numerical(self) -> list[Primitive]:
         scene, place = self.scene, self.place
         plane, roles = place.inp, scene.roles
-        zoom = place.cell / _NUM_CELL * self.look.font_scale  # fonts follow the cells
         out: list[Primitive] = []
         pad = np.argwhere(roles != Role.INPUT)
         if len(pad):  # each padding cell has its own dashed border, as in the reference
@@ -249,37 +274,80 @@ class _Builder:
         out.append(self._cells(plane, np.argwhere(roles == Role.INPUT), "input", INPUT))
         ho, wo = scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", INPUT))
+        for grid, (r, c), text in self._values():
+            x, y = self.canvas(grid.center(r, c))
+            out.append(
+                Text(text, float(x), float(y), place.value_size, "text", NUMBERS, kind="value")
+            )
+        return out
+
+    def _values(self) -> list[tuple[_Plane, tuple[int, int], str]]:
+        scene, place = self.scene, self.place
         assert scene.input_values is not None and scene.output_values is not None
-        for grid, values, fmt, size in (
-            (plane, scene.input_values, fmt_input, 17 * zoom),
-            (place.out, scene.output_values, fmt_output, 11 * zoom),
+        found = []
+        for grid, values, fmt in (
+            (place.inp, scene.input_values, fmt_input),
+            (place.out, scene.output_values, fmt_output),
         ):
             for (r, c), value in np.ndenumerate(values):
-                x, y = self.canvas(grid.center(r, c))
-                out.append(Text(fmt(value), float(x), float(y), size, "text", NUMBERS))
-        self._weight_size = 10 * zoom
-        return out
+                found.append((grid, (r, c), fmt(value)))
+        return found
 
     def _numerical_frame(self, state: FrameState) -> tuple[Primitive, ...]:
         place, scene = self.place, self.scene
-        taps = place.inp.cells(state.taps)
-        current = place.out.cell(*state.out)[None]
-        # The shade goes over the numbers (which stay legible) so that only it moves.
-        out: list[Primitive] = [
-            Polygons(self.canvas(np.concatenate([taps, current])), "shade", NUM_SHADE)
-        ]
+        roles = scene.roles
+        # The shade is drawn opaque (the colour the translucent shade would give over each
+        # cell), and the shaded cells' numbers again on top in an ink that reads on it.
+        real = np.array([roles[r, c] == Role.INPUT for r, c in state.taps], bool)
+        fills = tuple(Paint("input" if k else "padding").toward("shade") for k in real)
+        dash = (_DASH * self.line, _DASH * self.line)
+        out: list[Primitive] = []
+        for which, role, dashes in ((real, "input", None), (~real, "padding", dash)):
+            if which.any():
+                corners = self.canvas(place.inp.cells(state.taps[which]))
+                paint = Paint(role).toward("shade")
+                out.append(
+                    Polygons(corners, paint, NUM_SHADE, edge="grid", width=self.line, dash=dashes)
+                )
+        out.append(
+            Polygons(
+                self.canvas(place.out.cell(*state.out)[None]), Paint("output").toward("shade"),
+                NUM_SHADE, edge="grid", width=self.line,
+            )
+        )  # fmt: skip
+        assert scene.input_values is not None and scene.output_values is not None
+        for (r, c), fill in zip(state.taps, fills):
+            x, y = self.canvas(place.inp.center(r, c))
+            text = fmt_input(scene.input_values[r, c])
+            out.append(
+                Text(text, float(x), float(y), place.value_size, Ink(fill), WEIGHTS, kind="value")
+            )
+        x, y = self.canvas(place.out.center(*state.out))
+        out.append(
+            Text(
+                fmt_output(scene.output_values[state.out]), float(x), float(y), place.value_size,
+                Ink(Paint("output").toward("shade")), WEIGHTS, kind="value",
+            )
+        )  # fmt: skip
         if state.tap_weights is not None:
-            for (r, c), w in zip(state.taps, state.tap_weights):
-                x, y = place.inp.cell(r, c)[0]
-                at = self.canvas(np.array([x + 0.8 * place.cell, y + 0.2 * place.cell]))
+            inset = _INSET * place.cell
+            for (r, c), w, fill in zip(state.taps, state.tap_weights, fills):
+                corner = place.inp.cell(r, c)[1]  # bottom-right, y up
+                x, y = self.canvas(corner + np.array([-inset, inset]))
                 out.append(
                     Text(
-                        fmt_input(w), float(at[0]), float(at[1]), self._weight_size, "text", WEIGHTS
+                        fmt_input(w), float(x), float(y), place.weight_size, Ink(fill), WEIGHTS,
+                        "right", "baseline", kind="weight",
                     )
-                )
+                )  # fmt: skip
         if place.sums is not None:
-            sums = dataclasses.replace(place.sums, text=sum_text(scene, state))
-            out.append(self.text(sums, WEIGHTS))
+            lines = wrap_terms(
+                sum_text(scene, state), place.sums_width, place.sums.size, self.metrics
+            )
+            step = _LINE_STEP * place.sums.size
+            for k, line in enumerate(lines):
+                label = dataclasses.replace(place.sums, text=line, y=place.sums.y - k * step)
+                out.append(dataclasses.replace(self.text(label, WEIGHTS), kind="caption"))
         return tuple(out)
 
     def _cells(
@@ -297,29 +365,29 @@ class _Builder:
 # -- layout ----------------------------------------------------------------------------------
 
 
-def _arrange(scene: Scene, look: Look, metrics: TextMetrics) -> _Layout:
-    """Place the planes at the reference's cell size, or the largest smaller one whose picture
-    fits ``look.max_size``; then multiply that drawing by ``look.scale``, or fit it to
-    ``look.width``. Only the pixel budget bounds the result (checked by the caller)."""
+def _arrange(scene: Scene, look: Look, metrics: TextMetrics, captions: bool = True) -> _Layout:
+    """Place the planes at the reference's cell size, or, for the oblique view, the largest
+    smaller one whose picture fits ``look.max_size`` (the numerical view keeps its cells, which
+    are sized for their numbers: the canvas grows instead); then multiply that drawing by
+    ``look.scale``, or fit it to ``look.width``. Only the pixel budget bounds the result
+    (checked by the caller)."""
     flat = scene.view == "numerical"
-    base = _NUM_CELL if flat else _UNIT
-    smallest = 12 if flat else 6  # numbers stay legible; the oblique unit stays even
-    cell = base
-    while cell > smallest:
-        place = _place_planes(scene, cell, look, metrics)
+    cell = _num_cell(scene, look, metrics) if flat else _UNIT
+    while not flat and cell > 6:  # the oblique unit stays even
+        place = _place_planes(scene, cell, look, metrics, 1.0, captions)
         if max(place.width, place.height) <= look.max_size:
             break
         cell -= 2
     if look.width is None:
-        return _place_planes(scene, cell, look, metrics, look.scale)
-    natural = _place_planes(scene, cell, look, metrics)
+        return _place_planes(scene, cell, look, metrics, look.scale, captions)
+    natural = _place_planes(scene, cell, look, metrics, 1.0, captions)
     # Captions round per size, so the width is nearly but not exactly proportional to the
     # factor: take the proportional factor and shrink it until the picture fits.
     factor = look.width / natural.width
-    place = _place_planes(scene, cell, look, metrics, factor)
+    place = _place_planes(scene, cell, look, metrics, factor, captions)
     while place.width > look.width:
         factor *= 1 - (place.width - look.width + 0.5) / place.width
-        place = _place_planes(scene, cell, look, metrics, factor)
+        place = _place_planes(scene, cell, look, metrics, factor, captions)
     if place.width != look.width:
         # Centre the picture in exactly the width asked for (a pixel or two).
         extra = look.width - place.width
@@ -327,12 +395,39 @@ def _arrange(scene: Scene, look: Look, metrics: TextMetrics) -> _Layout:
     return place
 
 
+def _num_cell(scene: Scene, look: Look, metrics: TextMetrics) -> int:
+    """The numerical view's cell side at scale 1: the reference's 40 pixels, or more when its
+    numbers (at their legible size) need it. A weight sits in the bottom-right corner below
+    the value's glyphs."""
+    value, weight = _value_sizes(look.font_scale)
+    assert scene.input_values is not None and scene.output_values is not None
+    texts = {fmt_input(v) for v in scene.input_values.flat}
+    texts |= {fmt_output(v) for v in scene.output_values.flat}
+    widest = max(metrics.measure(t, value)[0] for t in texts)
+    side = max(_NUM_CELL, widest + 0.6 * value)
+    if scene.spec.op in ("conv", "conv_transpose"):
+        glyphs = CAP_HEIGHT["serif"]
+        side = max(side, (glyphs * value / 2 + 2 + glyphs * weight) / (0.5 - _INSET))
+    return int(np.ceil(side / 2) * 2)
+
+
+def _value_sizes(font: float) -> tuple[float, float]:
+    """Font sizes of grid values and kernel weights, a little over the legible minimum."""
+    return size_for(MIN_VALUE_PX + 1) * font, size_for(MIN_WEIGHT_PX + 0.5) * font
+
+
 def _place_planes(
-    scene: Scene, cell: int, look: Look, metrics: TextMetrics, factor: float = 1.0
+    scene: Scene,
+    cell: int,
+    look: Look,
+    metrics: TextMetrics,
+    factor: float = 1.0,
+    with_captions: bool = True,
 ) -> _Layout:
     """The layout of ``cell`` (the fitted grid unit) drawn ``factor`` times as large."""
     (h, w), (ho, wo) = scene.input_shape, scene.output_shape
-    if scene.view == "numerical":
+    numerical = scene.view == "numerical"
+    if numerical:
         inp = _Plane(h, w, (0, 0), False, cell, factor)
         # Output on the right, one cell apart, vertically centred on whole pixels.
         origin = ((w + 1) * cell, round((h - ho) * cell / 2))
@@ -344,16 +439,16 @@ def _place_planes(
         # shapes, lift by the input's own height plus one unit, a little to the left.
         origin = (-round(cell / 5), round(top * 6 / 7) + cell)
         out = _Plane(ho, wo, np.round(np.array(origin) * factor), True, cell, factor)
-    zoom = factor * cell / (_NUM_CELL if scene.view == "numerical" else _UNIT)
+    zoom = factor * cell / (_NUM_CELL if numerical else _UNIT)
     cell = round(cell * factor)
-    font = zoom * look.font_scale
-    margin = round(max(6, round(_MARGIN * zoom / factor)) * factor)
+    # Words keep their size whatever the cells do: a big grid grows the canvas.
+    font = factor * look.font_scale
+    margin = round(max(6, round(_MARGIN * min(zoom, 1.0) / factor)) * factor)
     pts = np.concatenate([inp.corners(), out.corners()])
     labels: list[_Label] = []
-    sums = None
+    size = _WORDS * font
     if look.labels:
-        size = 15 * font
-        if scene.view == "numerical":
+        if numerical:
             for plane, word in ((inp, "input"), (out, "output")):
                 x = plane.origin[0] + plane.cols * cell / 2
                 y = plane.origin[1] + plane.rows * cell + 0.5 * size
@@ -362,29 +457,41 @@ def _place_planes(
             for plane, word in ((inp, "input"), (out, "output")):
                 x, y = plane.point(0, plane.rows)  # the plane's left corner
                 labels.append(_Label(x - 0.4 * size, y, word, size, ha="right"))
-    if look.sums and scene.view == "numerical":
-        size = 13 * font
-        sums = _Label(float(pts[:, 0].mean()), float(pts[:, 1].min()) - 1.2 * size, "", size)
     extents = [pts] + [_text_box(label, metrics) for label in labels]
-    if sums is not None:
-        extents.append(np.array([[pts[:, 0].min(), sums.y - size], [pts[:, 0].max(), sums.y]]))
+    sums, sums_width, sum_lines = None, 0.0, 0
+    if look.sums and numerical:
+        left, right = float(pts[:, 0].min()), float(pts[:, 0].max())
+        sums_width = max(right - left, _SUMS_WIDTH * font)
+        texts = {sum_text(scene, scene.frame(i)) for i in range(scene.n_frames)}
+        wrapped = [wrap_terms(t, sums_width, size, metrics) for t in texts]
+        sum_lines = max(len(lines) for lines in wrapped)
+        widest = max(metrics.measure(line, size)[0] for lines in wrapped for line in lines)
+        step = _LINE_STEP * size
+        y = float(pts[:, 1].min()) - 0.8 * size - 0.5 * step  # the first line's middle
+        sums = _Label((left + right) / 2, y, "", size)
+        half = max(widest, right - left) / 2
+        bottom = y - (sum_lines - 0.5) * step
+        extents.append(np.array([[sums.x - half, bottom], [sums.x + half, y + 0.5 * step]]))
     body = np.concatenate(extents)
     lo = np.floor(body.min(axis=0)).astype(int) - margin
     hi = np.ceil(body.max(axis=0)).astype(int) + margin
-    captions = _captions(scene, look) if look.labels else []
-    size = 15 * font
+    captions = _captions(scene, look) if look.labels and with_captions else []
     for k, text in enumerate(captions):
-        y = hi[1] + (len(captions) - k - 0.5) * 1.5 * size
+        y = hi[1] + (len(captions) - k - 0.5) * _LINE_STEP * size
         labels.append(_Label(float(lo[0] + hi[0]) / 2, y, text, size))
     if captions:
-        hi[1] += round(len(captions) * 1.5 * size)
-        width_needed = max(len(t) for t in captions) * 0.55 * size + 2 * margin
+        hi[1] += round(len(captions) * _LINE_STEP * size)
+        width_needed = max(metrics.measure(t, size)[0] for t in captions) + 2 * margin
         if hi[0] - lo[0] < width_needed:
             grow = int(width_needed - (hi[0] - lo[0])) // 2 + 1
             lo[0] -= grow
             hi[0] += grow
     width, height = (hi - lo).tolist()
-    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums)
+    value, weight = _value_sizes(font)
+    return _Layout(
+        inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums,
+        value, weight, sums_width, sum_lines,
+    )  # fmt: skip
 
 
 def _text_box(label: _Label, metrics: TextMetrics) -> np.ndarray:

@@ -26,7 +26,7 @@ from convanim.scene.channel_common import (
     shaded,
 )
 from convanim.scene.channel_plan import ChannelFrame, ChannelScene
-from convanim.scene.display import Paint, Picture, Polygons, Primitive, Segments, TextMetrics
+from convanim.scene.display import Ink, Paint, Picture, Polygons, Primitive, Segments, TextMetrics
 from convanim.scene.planar import _LINE, _THIN, _UNIT
 from convanim.scene.volume import EX, EY, Block
 from convanim.scene.words import dims, filter_words, output_words
@@ -59,8 +59,12 @@ class _Schematic:
         sketch.add(self.inp.corners())
         sketch.add(self.out.corners())
         self._written = [
-            self._on_face(self.inp, f"input {dims(*spec.input_size, spec.in_channels)}"),
-            self._on_face(self.out, output_words(scene)),
+            self._on_face(
+                self.inp,
+                f"input {dims(*spec.input_size, spec.in_channels)}",
+                self.tints.input_hues[0],
+            ),
+            self._on_face(self.out, output_words(scene), self.tints.output_hues[0]),
         ]
         x = max(hi[0], ohi[0]) + 3 * MARGIN
         middle = (lo[1] + ohi[1]) / 2
@@ -87,14 +91,15 @@ class _Schematic:
         """Sides scaled so that the longer is _SIDE units; the depth grows with the channels,
         not to scale (the numbers written on the block are)."""
         scale = _SIDE / max(rows, cols)
-        depth = float(min(100, max(24, round(1.8 * channels))))
+        depth = float(min(100, max(30, round(1.8 * channels))))  # words on it stay legible
         return Block(rows * scale, cols * scale, 1, depth, origin)
 
-    def _on_face(self, block: Block, words: str) -> Label:
-        """Words written along the block's right face, in white."""
+    def _on_face(self, block: Block, words: str, hue: Paint) -> Label:
+        """Words written along the block's right face, in an ink that reads on it."""
         x, y = block.point(block.cols / 2, 0, block.height / 2)
         size = min(TEXT, block.height * 0.45)
-        return self.sketch.label(x, y, words, size=size, rotation=_SLOPE, role="white")
+        ink = Ink(hue.lit(BRIGHTNESS[RIGHT]))
+        return self.sketch.label(x, y, words, size=size, rotation=_SLOPE, role=ink)
 
     def picture(self) -> Picture:
         sketch, tints, scene = self.sketch, self.tints, self.scene

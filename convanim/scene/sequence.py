@@ -10,7 +10,7 @@ from convanim.model.spec import SequenceSpec
 from convanim.scene import channel_numbers, schematic, volume
 from convanim.scene.channel_common import MARGIN, TEXT
 from convanim.scene.channel_plan import ChannelScene, build_sequence
-from convanim.scene.compose import with_strip
+from convanim.scene.compose import scaled, with_strip
 from convanim.scene.display import Paint, Picture, Primitive, Text, TextMetrics, moved
 from convanim.scene.planar import picture as planar_picture
 from convanim.scene.words import caption_lines, printable, stage_words
@@ -62,24 +62,25 @@ def picture(
     starts = [0]
     for pic in stages:
         starts.append(starts[-1] + pic.n_frames)
+    size = (TEXT + 2) * look.font_scale
+    widest_title = max(metrics.measure(t, size)[0] for t in titles)
+    width = max(max(p.width for p in stages), int(widest_title + 2 * MARGIN + 1))
+    height = max(p.height for p in stages)
+    # Every stage fills the canvas: a smaller one is drawn larger, and centred.
+    stages = [_filling(pic, width, height) for pic in stages]
+    offsets = [
+        (round((width - p.width) / 2), STRIP + round((height - p.height) / 2)) for p in stages
+    ]
 
     def frame(index: int) -> tuple[Primitive, ...]:
         k = next(k for k in range(n) if index < starts[k + 1])
-        pic = stages[k]
-        size = (TEXT + 2) * look.font_scale
+        pic, (dx, dy) = stages[k], offsets[k]
         title = Text(titles[k], MARGIN, STRIP * 0.65, size, "text", _WORDS, "left")
         # A stage's still picture moves with it: every frame of a sequence is drawn whole.
-        return (title, *moved(pic.static, 0, STRIP), *moved(pic.frame(index - starts[k]), 0, STRIP))
+        return (title, *moved(pic.static, dx, dy), *moved(pic.frame(index - starts[k]), dx, dy))
 
     roles = tuple(dict.fromkeys(c for pic in stages for c in pic.colours()))
-    whole = Picture(
-        max(p.width for p in stages),
-        max(p.height for p in stages) + STRIP,
-        (),
-        starts[-1],
-        frame,
-        roles=roles,
-    )
+    whole = Picture(width, height + STRIP, (), starts[-1], frame, roles=roles)
     if not look.labels:
         return whole
     # The caption strip names the layer of the stage being shown.
@@ -90,6 +91,11 @@ def picture(
         CAPTION * look.font_scale,
         constant=len({tuple(c) for c in captions}) == 1,
     )
+
+
+def _filling(pic: Picture, width: int, height: int) -> Picture:
+    factor = min(width / pic.width, height / pic.height)
+    return scaled(pic, factor) if factor > 1.05 else pic
 
 
 def _stage_look(look: Look) -> Look:

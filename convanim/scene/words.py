@@ -200,6 +200,11 @@ def written_sum(scene: ChannelScene, state: ChannelFrame, o: int) -> str:
 _GLYPHS = str.maketrans({"<": "‹", ">": "›", "|": "¦"})
 
 
+def holding_label(label: str) -> str:
+    """A comparison member's label once it has finished and holds its last frame."""
+    return f"{label} (done)"
+
+
 def printable(text: str) -> str:
     return text.replace("->", "→").replace("<-", "←").translate(_GLYPHS)
 
