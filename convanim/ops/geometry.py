@@ -166,10 +166,8 @@ class Layout:
         """(n_frames, 2) top-left drawn cell of every window, in frame order."""
         ho, wo = self.output_shape
         rows, cols = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-        return np.stack(
-            [rows.ravel() * self.step[0] + self.start[0], cols.ravel() * self.step[1] + self.start[1]],
-            axis=1,
-        )
+        (sh, sw), (top, left) = self.step, self.start
+        return np.stack([rows.ravel() * sh + top, cols.ravel() * sw + left], axis=1)
 
     def window(self, index: int) -> Window:
         ho, wo = self.output_shape
@@ -288,7 +286,8 @@ def _variety(spec: LayerSpec, x: np.ndarray, weight: np.ndarray | None) -> int:
     if weight is not None and not weight.reshape(len(weight), -1).any(axis=1).all():
         return -len(weight)  # a filter of zeros: a channel of zeros
     ho, wo = output_size(spec)
-    work = spec.in_channels * spec.out_channels * ho * wo * spec.kernel_size[0] * spec.kernel_size[1]  # type: ignore[operator]
+    kh, kw = spec.kernel_size
+    work = spec.in_channels * spec.out_channels * ho * wo * kh * kw  # type: ignore[operator]
     if work > _CHECKED_WORK:
         return 0
     want = min(3 if spec.is_pool else 2, ho * wo)

@@ -17,10 +17,11 @@ import numpy as np
 
 from convanim.model.look import Look
 from convanim.model.spec import FigureSpec
-from convanim.ops.geometry import Role
+from convanim.scene import cells
+from convanim.scene.cells import Kind
 from convanim.scene.display import Picture, Polygons, Primitive, Segments, Text, TextMetrics
 from convanim.scene.plan import FrameState, Scene, build_scene
-from convanim.scene.words import caption_lines, fmt_input, fmt_output, sum_text
+from convanim.scene.words import caption_lines, fmt_input, fmt_output, plane_words, sum_text
 
 _UNIT = 30  # grid unit of the oblique view at scale 1, in pixels (the reference's ~29.5)
 _NUM_CELL = 40  # cell side of the numerical view at scale 1
@@ -134,6 +135,7 @@ class _Layout:
     zoom: float = 1.0  # line, margin and font scale
     labels: tuple[_Label, ...] = ()
     sums: _Label | None = None  # where the numerical sum of products goes
+    legend: tuple[tuple[int, _Label], ...] = ()  # (cell kind, its words), with labels
 
 
 def picture(
@@ -171,6 +173,9 @@ class _Builder:
     def __init__(self, scene: Scene, look: Look, metrics: TextMetrics) -> None:
         self.scene, self.look, self.metrics = scene, look, metrics
         self.place = _arrange(scene, look, metrics)
+        self.kinds = cells.kinds(scene.spec, scene.layout)
+        self.real = scene.layout.source[..., 0] >= 0  # cells that show an input's value
+        self.labelled = bool(look.labels)
         self.line = max(1.0, round(_LINE * self.place.zoom))
         self.thin = max(1.0, round(_THIN * self.place.zoom))
         place = self.place
@@ -189,6 +194,7 @@ class _Builder:
         numerical = self.scene.view == "numerical"
         static = self._numerical() if numerical else self._arithmetic()
         static += [self.text(label, LABELS) for label in self.place.labels]
+        static += self._legend()
         moving = self._numerical_frame if numerical else self._arithmetic_frame
         # The shade falls on every flat colour somewhere; listing it keeps the palette whole.
         return Picture(
@@ -200,20 +206,45 @@ class _Builder:
             roles=(("shade", 1.0),),
         )
 
+    def _legend(self) -> list[Primitive]:
+        """Each kind of cell the figure shows, a swatch drawn as the cells are, and its words."""
+        out: list[Primitive] = []
+        for kind, label in self.place.legend:
+            corner = self.canvas(np.array([label.x - 1.7 * label.size, label.y + label.size / 2]))
+            out += cells.swatch(corner, label.size, kind, max(1.0, round(self.line * 0.75)), LABELS)
+            out.append(self.text(label, LABELS))
+        return out
+
     # -- arithmetic view ---------------------------------------------------------------------
 
     def _arithmetic(self) -> list[Primitive]:
         """Input plane (face, dashed grid, real cells), then the output plane, as the
-        reference draws them; the footprint, its grid and the rays move between them."""
-        roles, place = self.scene.roles, self.place
+        reference draws them; the footprint, its grid and the rays move between them. Cells
+        no window reads (ceil_mode overhang, a cropped border) lie outside the face, dotted."""
+        place, kind = self.place, self.kinds
         plane = place.inp
-        rows, cols = roles.shape
-        out: list[Primitive] = [Polygons(self.canvas(plane.corners()[None]), "padding", PADDING)]
-        if (roles != Role.INPUT).any():
-            grid = self.canvas(plane.grid_lines(0, 0, rows, cols))
+        r0, c0, r1, c1 = cells.reached_block(kind)
+        face = self.canvas(plane.box(r0, c0, r1, c1)[None])
+        out: list[Primitive] = [Polygons(face, "padding", PADDING)]
+        if (kind[r0:r1, c0:c1] != Kind.INPUT).any():
+            grid = self.canvas(plane.grid_lines(r0, c0, r1, c1))
             dash = (_DASH * self.line, _DASH * self.line)
             out.append(Segments(grid, "grid", PADDING_GRID, self.line, dash))
-        out.append(self._cells(plane, np.argwhere(roles == Role.INPUT), "input", INPUT))
+        inside = np.zeros(kind.shape, bool)
+        inside[r0:r1, c0:c1] = True
+        # Inside the face, the dashed grid outlines every cell; a labelled inserted zero gets
+        # its tint and uncounted padding its slash. Outside, each cell its own dotted outline.
+        tinted = (kind == Kind.UNCOUNTED) | ((kind == Kind.ZERO) & self.labelled)
+        for where, outline, depth in (
+            (inside & tinted, False, PADDING + 0.5),
+            (~inside, True, PADDING_GRID),
+        ):
+            at = np.argwhere(where)
+            if len(at):
+                corners = self.canvas(plane.cells(at))
+                kinds, real = kind[where], self.real[where]
+                out += cells.drawn(corners, kinds, real, self.labelled, self.line, depth, outline)
+        out.append(self._cells(plane, np.argwhere(kind == Kind.INPUT), "input", INPUT))
         ho, wo = self.scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", OUTPUT))
         self._outline = _convex(place.out.corners())
@@ -239,14 +270,15 @@ class _Builder:
 
     def _numerical(self) -> list[Primitive]:
         scene, place = self.scene, self.place
-        plane, roles = place.inp, scene.roles
+        plane, kind = place.inp, self.kinds
         zoom = place.cell / _NUM_CELL * self.look.font_scale  # fonts follow the cells
         out: list[Primitive] = []
-        pad = np.argwhere(roles != Role.INPUT)
-        if len(pad):  # each padding cell has its own dashed border, as in the reference
-            dash = (_DASH * self.line, _DASH * self.line)
-            out.append(self._cells(plane, pad, "padding", PADDING, dash))
-        out.append(self._cells(plane, np.argwhere(roles == Role.INPUT), "input", INPUT))
+        other = kind != Kind.INPUT
+        if other.any():  # each padding cell has its own dashed border, as in the reference
+            corners = self.canvas(plane.cells(np.argwhere(other)))
+            kinds, real = kind[other], self.real[other]
+            out += cells.drawn(corners, kinds, real, self.labelled, self.line, PADDING)
+        out.append(self._cells(plane, np.argwhere(kind == Kind.INPUT), "input", INPUT))
         ho, wo = scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", INPUT))
         assert scene.input_values is not None and scene.output_values is not None
@@ -354,12 +386,12 @@ def _place_planes(
     if look.labels:
         size = 15 * font
         if scene.view == "numerical":
-            for plane, word in ((inp, "input"), (out, "output")):
+            for plane, word in zip((inp, out), plane_words(scene.spec)):
                 x = plane.origin[0] + plane.cols * cell / 2
                 y = plane.origin[1] + plane.rows * cell + 0.5 * size
                 labels.append(_Label(x, y, word, size, va="bottom"))
         else:
-            for plane, word in ((inp, "input"), (out, "output")):
+            for plane, word in zip((inp, out), plane_words(scene.spec)):
                 x, y = plane.point(0, plane.rows)  # the plane's left corner
                 labels.append(_Label(x - 0.4 * size, y, word, size, ha="right"))
     if look.sums and scene.view == "numerical":
@@ -371,6 +403,7 @@ def _place_planes(
     body = np.concatenate(extents)
     lo = np.floor(body.min(axis=0)).astype(int) - margin
     hi = np.ceil(body.max(axis=0)).astype(int) + margin
+    legend = _legend_rows(scene, look, metrics, lo, hi, margin, 13 * font)
     captions = _captions(scene, look) if look.labels else []
     size = 15 * font
     for k, text in enumerate(captions):
@@ -384,7 +417,33 @@ def _place_planes(
             lo[0] -= grow
             hi[0] += grow
     width, height = (hi - lo).tolist()
-    return _Layout(inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums)
+    return _Layout(
+        inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums, legend
+    )
+
+
+def _legend_rows(
+    scene: Scene,
+    look: Look,
+    metrics: TextMetrics,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    margin: int,
+    size: float,
+) -> tuple[tuple[int, _Label], ...]:
+    """With labels, the legend of cell kinds under the figure, one per row, left-aligned: it
+    moves ``lo`` down (and ``hi`` right, for a long line) to make room (y up)."""
+    entries = cells.legend(scene.spec, cells.kinds(scene.spec, scene.layout)) if look.labels else []
+    x, step = float(lo[0] + margin) + 1.7 * size, 1.5 * size
+    rows = tuple(
+        (kind, _Label(x, float(lo[1]) - (n + 0.5) * step, words, size, ha="left"))
+        for n, (kind, words) in enumerate(entries)
+    )
+    if rows:
+        lo[1] -= round(len(rows) * step)
+        right = max(_text_box(label, metrics)[1, 0] for _, label in rows) + margin
+        hi[0] = max(hi[0], int(np.ceil(right)))
+    return rows
 
 
 def _text_box(label: _Label, metrics: TextMetrics) -> np.ndarray:
@@ -398,9 +457,6 @@ def _text_box(label: _Label, metrics: TextMetrics) -> np.ndarray:
 
 def _captions(scene: Scene, look: Look) -> list[str]:
     return caption_lines(scene.spec, look.formula)
-
-
-# -- words and numbers -----------------------------------------------------------------------
 
 
 # -- plane geometry --------------------------------------------------------------------------
