@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from convanim.ops.geometry import Role
+from convanim.scene.cells import drawn as drawn_cells
+from convanim.scene.cells import kinds as cell_kinds
 from convanim.scene.channel_common import GAP, SMALL, Sketch, Tints
 from convanim.scene.channel_plan import ChannelScene
 from convanim.scene.display import Paint, Picture, Polygons, Primitive, TextMetrics
@@ -18,7 +20,6 @@ from convanim.scene.words import channel_caption as caption
 from convanim.scene.words import fmt_input, fmt_output, written_sum
 
 _MAX_WIDTH = 760  # the flat view shrinks its cells to keep frames about this wide
-_DASH = (3 * _LINE, 3 * _LINE)
 GRIDS, NUMBERS, SHADE, WORDS = 1, 4, 10, 11
 
 
@@ -35,6 +36,8 @@ class NumbersView:
     ) -> None:
         self.scene = scene
         self.tints = Tints(scene, inputs)
+        self.kinds = cell_kinds(scene.spec, scene.layout)
+        self.shown = scene.layout.source[..., 0] >= 0
         (h, w), (ho, wo) = scene.input_shape, scene.output_shape
         c_in, c_out = scene.in_channels, scene.out_channels
         kh, kw, per = scene.filter_shape
@@ -102,9 +105,11 @@ class NumbersView:
         real = np.ones(len(cells), bool) if roles is None else roles.ravel() == Role.INPUT
         out: list[Primitive] = []
         canvas = self.sketch.canvas
-        if (~real).any():
+        if (~real).any():  # padding, overhang, a cropped border: drawn as the planar view does
             quads = canvas(plane.cells(cells[~real]))
-            out.append(Polygons(quads, "padding", GRIDS, edge="grid", width=_LINE, dash=_DASH))
+            kinds = self.kinds.ravel()[~real]
+            shown = self.shown.ravel()[~real]
+            out += drawn_cells(quads, kinds, shown, False, _LINE, GRIDS)
         quads = canvas(plane.cells(cells[real]))
         out.append(Polygons(quads, tint, GRIDS + 0.5, edge="grid", width=_LINE))
         return out

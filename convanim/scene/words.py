@@ -247,7 +247,8 @@ def written_sum(scene: ChannelScene, state: ChannelFrame, o: int) -> str:
         term = scene.terms(state, o)[0]
         # Only what the pool reads: padding it does not count shows no value (NaN).
         values = ", ".join(fmt_input(v) for v in term.values if not math.isnan(v))
-        return f"{head}{pool_word(scene)}({values}) = {value}"
+        word = "max" if scene.spec.op == "max_pool" else "mean"  # as ``sum_text`` writes it
+        return f"{head}{word}({values}) = {value}"
     terms: list[Term] = scene.terms(state, o)
     if sum(len(t.values) for t in terms) <= _MAX_PRODUCTS:
         # value·weight, as the single-layer numerical view writes its sum
