@@ -53,8 +53,8 @@ class Style:
     slash: bool = False  # a diagonal stroke: "not counted"
 
 
-_ZERO_TINT = Paint("padding").toward("grid", 0.2)
-_CROPPED_INPUT = Paint("input").toward("background", 0.6)  # an input, greyed
+_ZERO_TINT = Paint("padding").toward("grid", 0.12)
+_CROPPED_INPUT = Paint("input").toward("background", 0.45)  # an input, washed out
 
 
 def kinds(spec: LayerSpec, lay: Layout) -> np.ndarray:

@@ -197,7 +197,7 @@ def legend_words(spec: LayerSpec, kind: str) -> str:
             sides = {*geometry.transposed_padding(spec, 0), *geometry.transposed_padding(spec, 1)}
             if len(sides) == 1:
                 return f"padding: d·(k - 1) - p = {sides.pop()} zeros"
-            return "padding: d·(k - 1) - p zeros, output_padding more after"
+            return "padding: d·(k - 1) - p zeros, output padding more after"
         return "padding, counted as 0" if spec.op == "avg_pool" else "padding (zeros)"
     if kind == "uncounted":
         if spec.op == "max_pool":
