@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
 from convanim.ops import geometry
-from convanim.scene.words import _AXES, _axis_values, formula_line, parameter_line  # noqa: F401 - re-exported
+from convanim.scene.words import _AXES, _axis_values, direct_line, formula_line, parameter_line  # noqa: F401 - re-exported
 from convanim.scene.words import axis_formula as _axis_formula
 
 Target = FigureSpec | LayerSpec | CompareSpec | SequenceSpec
@@ -65,6 +65,8 @@ def _explain_figure(figure: FigureSpec, label: str | None = None) -> str:
 
 def _layer_lines(spec: LayerSpec, frames: FigureSpec | None) -> list[str]:
     lines = [_layer_line(spec), _padding_line(spec), *_size_lines(spec)]
+    if spec.is_transposed:  # the figure's grid, as its captions say
+        lines.append(direct_line(spec))
     lines.append(_frames_line(spec, frames))
     torch_line, torch_notes = _torch(spec)
     keras_line, keras_notes = _keras(spec)

@@ -325,6 +325,8 @@ _TORCH_CASES = [
     "conv_transpose:i3,k3,s2,p1,a1",
     "conv_transpose:i3,k3,s2,p1x0x1x1",
     "conv_transpose:i4,k2,s3,a2",
+    "conv_transpose:i3,k1,p1",  # padding beyond d·(k - 1) crops the stretched input
+    "conv_transpose:i3x5,k3x2,s2x3,p4x1x0x3,a1",
     "max_pool:i5,k3,s1,ceil_mode=true",
     "max_pool:i5,k2,s2,p1,ceil_mode=true",
     "max_pool:i5,k3,s2,p0x1x1x1",

@@ -232,10 +232,11 @@ def conv_transpose_cases(draw: st.DrawFn):
         s = draw(st.integers(1, 3))
         a = draw(st.integers(0, max(s, d) - 1))
         i = draw(st.integers(1, 5))
-        # The output, (i - 1) * s + (k - 1) * d + a + 1 - lo - hi, must stay at least 1.
+        # The output, (i - 1) * s + (k - 1) * d + a + 1 - lo - hi, must stay at least 1;
+        # padding beyond (k - 1) * d (PyTorch allows it) crops the stretched input.
         budget = (i - 1) * s + (k - 1) * d + a
-        lo = draw(st.integers(0, min((k - 1) * d, budget)))
-        hi = draw(st.integers(0, min((k - 1) * d, budget - lo)))
+        lo = draw(st.integers(0, min((k - 1) * d + 2, budget)))
+        hi = draw(st.integers(0, min((k - 1) * d + 2, budget - lo)))
         sizes.append(i), kernel.append(k), stride.append(s), dilation.append(d)
         pads += [lo, hi]
         extra.append(a)
@@ -518,10 +519,14 @@ def test_conv_transpose_is_the_adjoint_of_conv(case):
 @given(conv_transpose_cases())
 def test_transposed_drawn_grid_reproduces_evaluate(case):
     spec, x, weight = case
+    lay = layout(spec)
     grid = drawn_values(spec, x)
-    assert grid.shape[1:] == layout(spec).shape
+    assert grid.shape[1:] == lay.shape
+    # The direct convolution reads the grid without its cropped border.
+    rows, cols = np.nonzero(lay.roles != Role.CROPPED)
+    assert (rows.min(), cols.min()) == lay.start
     direct = ref.conv2d(
-        grid,
+        grid[:, rows.min() : rows.max() + 1, cols.min() : cols.max() + 1],
         transposed_as_conv_weight(spec, weight),
         (1, 1),
         (0, 0, 0, 0),
@@ -532,10 +537,13 @@ def test_transposed_drawn_grid_reproduces_evaluate(case):
 
 
 def _transposed_axis_roles(i: int, k: int, s: int, d: int, lo: int, hi: int, a: int) -> list[Role]:
-    before = [Role.PADDING] * ((k - 1) * d - lo)
+    before, after = (k - 1) * d - lo, (k - 1) * d - hi + a
     stretched = [Role.INPUT if m % s == 0 else Role.ZERO for m in range((i - 1) * s + 1)]
-    after = [Role.PADDING] * ((k - 1) * d - hi + a)
-    return before + stretched + after
+    cells = [Role.PADDING] * max(before, 0) + stretched + [Role.PADDING] * max(after, 0)
+    # Negative padding crops: the first -before cells, and the last -after, are never reached.
+    for m in [*range(-before), *range(len(cells) + after, len(cells))]:
+        cells[m] = Role.CROPPED
+    return cells
 
 
 def test_transposed_roles_padding_strides_odd():
@@ -575,19 +583,22 @@ def test_transposed_roles(case):
     ]
     expected = np.maximum(np.array(axes[0])[:, None], np.array(axes[1])[None, :])
     np.testing.assert_array_equal(lay.roles, expected)
-    # Real inputs sit at multiples of s, offset by (k - 1) * d - p, in order.
-    top = (spec.kernel_size[0] - 1) * spec.dilation[0] - spec.pads[0]
-    left = (spec.kernel_size[1] - 1) * spec.dilation[1] - spec.pads[2]
+    # Real inputs sit at multiples of s, offset by (k - 1) * d - p (or 0 if cropped), in order.
+    top = max((spec.kernel_size[0] - 1) * spec.dilation[0] - spec.pads[0], 0)
+    left = max((spec.kernel_size[1] - 1) * spec.dilation[1] - spec.pads[2], 0)
     sh, sw = spec.stride
     h, w = spec.input_size
     inputs = lay.source[top : top + (h - 1) * sh + 1 : sh, left : left + (w - 1) * sw + 1 : sw]
     np.testing.assert_array_equal(inputs[..., 0], np.repeat(np.arange(h)[:, None], w, axis=1))
     np.testing.assert_array_equal(inputs[..., 1], np.repeat(np.arange(w)[None, :], h, axis=0))
     grid = drawn_values(spec, x)
-    assert (grid[:, lay.roles != Role.INPUT] == 0).all()
-    # One frame per output cell: the stride-1 windows cover the grid exactly.
-    assert lay.shape[0] - ((spec.kernel_size[0] - 1) * spec.dilation[0]) == output_size(spec)[0]
-    assert lay.shape[1] - ((spec.kernel_size[1] - 1) * spec.dilation[1]) == output_size(spec)[1]
+    assert (grid[:, lay.source[..., 0] < 0] == 0).all()
+    # One frame per output cell: the stride-1 windows cover exactly the cells not cropped.
+    reached = np.zeros(lay.shape, bool)
+    for window in lay.windows():
+        r0, c0, r1, c1 = window.box
+        reached[r0:r1, c0:c1] = True
+    np.testing.assert_array_equal(reached, lay.roles != Role.CROPPED)
 
 
 # -- windows ---------------------------------------------------------------------------------------
@@ -777,7 +788,7 @@ def test_example_values_shapes_and_ranges(
     spec = LayerSpec(**kwargs)
     x, weight = example_values(spec, seed=3)
     assert x.shape == x_shape and x.dtype == np.float64
-    assert set(np.unique(x)) <= {0.0, 1.0, 2.0, 3.0}
+    assert set(np.unique(x)) <= set(range(20) if spec.op == "max_pool" else range(4))
     if w_shape is None:
         assert weight is None
         return
@@ -800,3 +811,117 @@ def test_example_values_are_deterministic_per_seed():
     big_x, big_w = example_values(LayerSpec(input_size=9, kernel_size=5, in_channels=3), seed=1)
     assert set(np.unique(big_x)) == {0.0, 1.0, 2.0, 3.0}
     assert big_w is not None and set(np.unique(big_w)) == {0.0, 1.0, 2.0}
+
+
+def test_transposed_padding_beyond_the_kernel_crops_the_stretched_input():
+    # PyTorch's ConvTranspose2d(kernel_size=1, padding=1) on a 3x3 input gives 1x1: the middle.
+    spec = LayerSpec(op="conv_transpose", input_size=3, kernel_size=1, padding=1)
+    lay = layout(spec)
+    assert output_size(spec) == (1, 1) and lay.shape == (3, 3) and lay.start == (1, 1)
+    C, IN = Role.CROPPED, Role.INPUT
+    np.testing.assert_array_equal(lay.roles, [[C, C, C], [C, IN, C], [C, C, C]])
+    assert [tuple(w.taps[0]) for w in lay.windows()] == [(1, 1)]
+    x = np.arange(9.0).reshape(1, 3, 3)
+    np.testing.assert_array_equal(evaluate(spec, x, np.full((1, 1, 1, 1), 2.0)), [[[8.0]]])
+
+
+# -- PyTorch itself, when installed ----------------------------------------------------------------
+
+
+def _torch_conv_transpose(torch: Any, spec: LayerSpec, x: np.ndarray, weight: np.ndarray):
+    """PyTorch's output for ``spec``: per-side padding as ConvTranspose2d's symmetric padding
+    (the smaller side of each axis), the rest cropped from its output, as convanim explains."""
+    t, b, left, r = spec.pads
+    ph, pw = min(t, b), min(left, r)
+    y = torch.nn.functional.conv_transpose2d(
+        torch.from_numpy(x)[None],
+        torch.from_numpy(weight),
+        stride=spec.stride,
+        padding=(ph, pw),
+        output_padding=spec.output_padding,
+        groups=spec.groups,
+        dilation=spec.dilation,
+    )[0]
+    h, w = y.shape[-2:]
+    return y[:, t - ph : h - (b - ph), left - pw : w - (r - pw)].numpy()
+
+
+def test_conv_transpose_accepts_what_pytorch_accepts_and_equals_it():
+    """Every small conv_transpose (i, k, s, d, p, output_padding): convanim refuses it with a
+    SpecError exactly when PyTorch refuses it, and otherwise evaluates to PyTorch's numbers,
+    padding beyond d·(k - 1) included."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    accepted = beyond = 0
+    for i in (1, 2, 3):
+        for k in (1, 2, 3):
+            for s in (1, 2, 3):
+                for d in (1, 2):
+                    for p in range(5):
+                        for a in range(3):
+                            x = rng.integers(-3, 4, size=(1, i, i)).astype(np.float64)
+                            weight = rng.integers(-3, 4, size=(1, 1, k, k)).astype(np.float64)
+                            try:
+                                want = torch.nn.functional.conv_transpose2d(
+                                    torch.from_numpy(x)[None],
+                                    torch.from_numpy(weight),
+                                    stride=s,
+                                    padding=p,
+                                    output_padding=a,
+                                    dilation=d,
+                                )[0].numpy()
+                            except RuntimeError:
+                                want = None
+                            fields = dict(
+                                op="conv_transpose",
+                                input_size=i,
+                                kernel_size=k,
+                                stride=s,
+                                dilation=d,
+                                padding=p,
+                                output_padding=a,
+                            )
+                            if want is None:
+                                with pytest.raises(SpecError):
+                                    LayerSpec(**fields)
+                                continue
+                            spec = LayerSpec(**fields)
+                            np.testing.assert_array_equal(evaluate(spec, x, weight), want)
+                            accepted += 1
+                            beyond += p > d * (k - 1)
+    assert accepted > 200 and beyond > 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "conv_transpose:i3,k1,p1",
+        "conv_transpose:i4,k3,s2,p3,a1",
+        "conv_transpose:i4,k2,s3,d2,p4x1,a2",
+        "conv_transpose:i3x5,k3x2,s2x3,p4x1x0x3",  # per side, beyond d·(k - 1) on two sides
+        "conv_transpose:i4,k3,s2,d2,p6x5x1x7,a1,cin=4,cout=2,g=2",
+    ],
+)
+def test_conv_transpose_with_large_padding_equals_pytorch(text: str):
+    torch = pytest.importorskip("torch")
+    spec = LayerSpec.from_mapping(parse_spec_string(text))
+    assert max(spec.pads) > min(d * (k - 1) for d, k in zip(spec.dilation, spec.kernel_size))
+    x, weight = example_values(spec, seed=1)
+    assert weight is not None
+    want = _torch_conv_transpose(torch, spec, x, weight)
+    assert want.shape == (spec.out_channels, *output_size(spec))
+    np.testing.assert_array_equal(evaluate(spec, x, weight), want)
+    # The figure's drawn grid, read by its windows with the flipped kernel, gives it too.
+    lay = layout(spec)
+    grid = drawn_values(spec, x)
+    flipped = transposed_as_conv_weight(spec, weight)
+    got = np.zeros_like(want)
+    for window in lay.windows():
+        taps = grid[:, window.taps[:, 0], window.taps[:, 1]]  # (C_in, taps)
+        r, c = window.out
+        cin_g = spec.in_channels // spec.groups
+        for o in range(spec.out_channels):
+            g = o // (spec.out_channels // spec.groups)
+            w = flipped[o].reshape(cin_g, -1)
+            got[o, r, c] = np.sum(w * taps[g * cin_g : (g + 1) * cin_g])
+    np.testing.assert_array_equal(got, want)

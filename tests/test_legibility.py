@@ -9,6 +9,7 @@ import dataclasses
 import random
 
 import pytest
+from legibility import problems
 
 from convanim.backends import contrast, ink, resolve
 from convanim.backends.mpl import MplMetrics
@@ -24,7 +25,6 @@ from convanim.scene.channel_plan import build_channel_scene
 from convanim.scene.display import Text, TextMetrics
 from convanim.scene.legibility import MINIMUM, glyph_px, wrap_terms
 from convanim.scene.pictures import picture_for
-from legibility import problems
 
 METRICS = MplMetrics()
 THEME_NAMES = sorted(THEMES)
@@ -120,9 +120,7 @@ def test_the_sum_is_never_cut_off(spec: str) -> None:
     figure = dataclasses.replace(resolve_template(spec), view="numerical")
     picture = picture_for(figure, Look(sums=True), METRICS)
     for index in range(picture.n_frames):
-        captions = [
-            p for p in picture.frame(index) if isinstance(p, Text) and p.kind == "caption"
-        ]
+        captions = [p for p in picture.frame(index) if isinstance(p, Text) and p.kind == "caption"]
         assert captions and captions[-1].text.rsplit(" = ", 1)[-1][0].isdigit()
         for text in captions:
             left, _, right, _ = text.bounds(METRICS)
@@ -144,7 +142,12 @@ def _shaded(role: str):  # noqa: ANN202
 
 
 def test_outputs_are_never_drawn_in_an_input_colour() -> None:
-    for name in ("depthwise", "depthwise_separable", "network_in_network", "fully_connected_as_1x1"):
+    for name in (
+        "depthwise",
+        "depthwise_separable",
+        "network_in_network",
+        "fully_connected_as_1x1",
+    ):
         target = resolve_template(name)
         stages = target.stages if isinstance(target, SequenceSpec) else (target,)
         for stage in stages:

@@ -191,12 +191,7 @@ class LayerSpec:
             self.output_padding,
         ):
             if self.is_transposed:
-                if max(lo, hi) > (k - 1) * d:
-                    raise SpecError(
-                        "padding",
-                        f"{max(lo, hi)} along the {axis} is too large for conv_transpose with "
-                        f"kernel {k} and dilation {d}; allowed: 0 to {(k - 1) * d}",
-                    )
+                # Padding beyond d·(k - 1) is allowed, as in PyTorch: it crops the output.
                 if a < 0 or (a >= s and a >= d):
                     raise SpecError(
                         "output_padding",

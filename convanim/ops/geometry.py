@@ -32,6 +32,9 @@ class Role(IntEnum):
     ZERO = 1  # inserted between inputs by a transposed convolution's stride
     PADDING = 2  # added around the input (zeros, or a copy under reflect/replicate/circular)
     OVERHANG = 3  # outside the padded input, reached only by a ceil_mode pooling window
+    # A transposed convolution's stretched input where its padding exceeds d·(k - 1): the
+    # equivalent direct convolution crops these cells, and no window reaches them.
+    CROPPED = 4
 
 
 def _axis_output(spec: LayerSpec, axis: int) -> int:
@@ -50,6 +53,15 @@ def _axis_output(spec: LayerSpec, axis: int) -> int:
     return span // s + 1
 
 
+def transposed_padding(spec: LayerSpec, axis: int) -> tuple[int, int]:
+    """The padding (before, after) of a ``conv_transpose``'s equivalent direct convolution
+    along ``axis``: d·(k - 1) - p on each side, output_padding more after; negative where it
+    crops the stretched input instead."""
+    k, d = spec.kernel_size[axis], spec.dilation[axis]
+    lo, hi = spec.pads[2 * axis], spec.pads[2 * axis + 1]
+    return ((k - 1) * d - lo, (k - 1) * d - hi + spec.output_padding[axis])
+
+
 def output_size(spec: LayerSpec) -> Pair:
     """(H_out, W_out) of the layer."""
     return (_axis_output(spec, 0), _axis_output(spec, 1))
@@ -64,6 +76,7 @@ class _Axis:
     step: int  # how far the kernel moves per output cell
     dilation: int
     kernel: int
+    start: int = 0  # where the first window starts (past a cropped border)
 
 
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -76,16 +89,24 @@ def _axis(spec: LayerSpec, axis: int) -> _Axis:
     n_out = _axis_output(spec, axis)
     if spec.is_transposed:
         # The guide's Relationship 14 generalised: s-1 zeros between inputs, (k-1)*d - p
-        # padding on each side, output_padding more at the bottom/right; stride 1.
+        # padding on each side, output_padding more at the bottom/right; stride 1. Where
+        # that padding is negative (p > (k-1)*d) the direct convolution crops the stretched
+        # input instead: the cells stay drawn, and the windows start past them.
         stretched = (i - 1) * s + 1
         source = np.full(stretched, -1)
         source[::s] = np.arange(i)
         role = np.full(stretched, Role.ZERO)
         role[::s] = Role.INPUT
-        before, after = (k - 1) * d - lo, (k - 1) * d - hi + spec.output_padding[axis]
-        source = np.concatenate([np.full(before, -1), source, np.full(after, -1)])
-        role = np.concatenate([np.full(before, Role.PADDING), role, np.full(after, Role.PADDING)])
-        return _Axis(source, role.astype(np.uint8), 1, d, k)
+        before, after = transposed_padding(spec, axis)
+        lead, trail = max(before, 0), max(after, 0)
+        source = np.concatenate([np.full(lead, -1), source, np.full(trail, -1)])
+        role = np.concatenate([np.full(lead, Role.PADDING), role, np.full(trail, Role.PADDING)])
+        # The windows reach d·(k - 1) cells past the last output: everything else is cropped
+        # (a crop larger than the stretched input reaches into the other side's padding).
+        start = max(-before, 0)
+        role[:start] = Role.CROPPED
+        role[start + n_out + (k - 1) * d :] = Role.CROPPED
+        return _Axis(source, role.astype(np.uint8), 1, d, k, start)
 
     index = np.arange(i)
     mode = _NUMPY_PAD_MODE.get(spec.padding_mode)
@@ -124,6 +145,7 @@ class Layout:
     dilation: Pair
     kernel_size: Pair
     output_shape: Pair
+    start: Pair = (0, 0)  # the first window's top-left drawn cell (past a cropped border)
 
     @property
     def shape(self) -> Pair:
@@ -144,14 +166,15 @@ class Layout:
         """(n_frames, 2) top-left drawn cell of every window, in frame order."""
         ho, wo = self.output_shape
         rows, cols = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-        return np.stack([rows.ravel() * self.step[0], cols.ravel() * self.step[1]], axis=1)
+        (sh, sw), (top, left) = self.step, self.start
+        return np.stack([rows.ravel() * sh + top, cols.ravel() * sw + left], axis=1)
 
     def window(self, index: int) -> Window:
         ho, wo = self.output_shape
         if not 0 <= index < ho * wo:
             raise IndexError(f"frame {index} is outside 0..{ho * wo - 1}")
         r, c = divmod(index, wo)
-        top, left = r * self.step[0], c * self.step[1]
+        top, left = r * self.step[0] + self.start[0], c * self.step[1] + self.start[1]
         taps = self.tap_offsets + (top, left)
         bottom = top + (self.kernel_size[0] - 1) * self.dilation[0] + 1
         right = left + (self.kernel_size[1] - 1) * self.dilation[1] + 1
@@ -177,7 +200,22 @@ def layout(spec: LayerSpec) -> Layout:
         dilation=(rows.dilation, cols.dilation),
         kernel_size=(rows.kernel, cols.kernel),
         output_shape=output_size(spec),
+        start=(rows.start, cols.start),
     )
+
+
+def counted(spec: LayerSpec, lay: Layout | None = None) -> np.ndarray:
+    """(H, W) bool: the drawn cells whose value takes part in the result. A convolution
+    multiplies its padding and inserted zeros too; a max pool never picks its padding (PyTorch
+    pads with -inf); an average pool counts its padding only with ``count_include_pad``. No
+    window reaches the overhang of ``ceil_mode`` or a cropped border."""
+    roles = (lay or layout(spec)).roles
+    if spec.op == "max_pool":
+        return roles == Role.INPUT
+    if spec.op == "avg_pool":
+        kept = (Role.INPUT, Role.PADDING) if spec.count_include_pad else (Role.INPUT,)
+        return np.isin(roles, kept)
+    return np.isin(roles, (Role.INPUT, Role.ZERO, Role.PADDING))
 
 
 def windows(spec: LayerSpec) -> list[Window]:
@@ -199,16 +237,62 @@ def weight_shape(spec: LayerSpec) -> tuple[int, int, int, int] | None:
     return None
 
 
+_TRIES = 20  # draws tried for an example whose output varies
+_CHECKED_WORK = 200_000  # multiply-adds beyond which only the weights are checked
+
+
 def example_values(spec: LayerSpec, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """Reproducible small integers like the reference's: inputs 0..3, weights 0..2.
+    """Reproducible small integers like the reference's: inputs 0..3 (0..19 for max pooling),
+    weights 0..2.
+
+    An example must teach: the first draw from ``seed`` is kept unless an output channel comes
+    out constant (or, for pooling, with fewer than three distinct values where it has room for
+    them) or a filter is all zeros; then draws seeded by ``(seed, 1)``, ``(seed, 2)``… are
+    tried, and the first that varies (else the most varied) is taken. Same spec and seed,
+    same numbers.
 
     Returns (x of shape (C_in, H, W), weight in PyTorch's layout or None for pooling).
     """
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 4, size=(spec.in_channels, *spec.input_size)).astype(np.float64)
-    shape = weight_shape(spec)
-    weight = None if shape is None else rng.integers(0, 3, size=shape).astype(np.float64)
+    best: tuple[int, np.ndarray, np.ndarray | None] | None = None
+    for attempt in range(_TRIES):
+        x, weight = _draw(spec, np.random.default_rng(seed if attempt == 0 else (seed, attempt)))
+        score = _variety(spec, x, weight)
+        if score >= 0:
+            return x, weight
+        if best is None or score > best[0]:
+            best = (score, x, weight)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _draw(spec: LayerSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    shape = (spec.in_channels, *spec.input_size)
+    if spec.op == "max_pool":
+        # Each of 0..19 about equally often (not 0..3, whose maxima are nearly all 3), so that
+        # neighbouring windows have different maxima.
+        cells = spec.input_size[0] * spec.input_size[1]
+        x = np.stack([rng.permutation(cells) % 20 for _ in range(spec.in_channels)])
+        x = x.reshape(shape).astype(np.float64)
+    else:
+        x = rng.integers(0, 4, size=shape).astype(np.float64)
+    wshape = weight_shape(spec)
+    weight = None if wshape is None else rng.integers(0, 3, size=wshape).astype(np.float64)
     return x, weight
+
+
+def _variety(spec: LayerSpec, x: np.ndarray, weight: np.ndarray | None) -> int:
+    """How far the example is from varied enough: 0 or more when it is, else minus the
+    distinct values missing in its worst output channel."""
+    if weight is not None and not weight.reshape(len(weight), -1).any(axis=1).all():
+        return -len(weight)  # a filter of zeros: a channel of zeros
+    ho, wo = output_size(spec)
+    kh, kw = spec.kernel_size
+    work = spec.in_channels * spec.out_channels * ho * wo * kh * kw  # type: ignore[operator]
+    if work > _CHECKED_WORK:
+        return 0
+    want = min(3 if spec.is_pool else 2, ho * wo)
+    out = evaluate(spec, x, weight)
+    return min(len(np.unique(channel)) for channel in out) - want
 
 
 def _check_array(name: str, array: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
@@ -254,24 +338,18 @@ def evaluate(spec: LayerSpec, x: np.ndarray, weight: np.ndarray | None = None) -
     fill = -np.inf if spec.op == "max_pool" else 0.0
     grid = drawn_values(spec, x, fill=fill)
 
-    def patch(dr: int, dc: int) -> np.ndarray:
+    def patch(values: np.ndarray, dr: int, dc: int) -> np.ndarray:
         # The value under one kernel tap for every output cell at once: (C, H_out, W_out).
-        return grid[:, dr : dr + sh * (ho - 1) + 1 : sh, dc : dc + sw * (wo - 1) + 1 : sw]
+        r, c = dr + lay.start[0], dc + lay.start[1]
+        return values[:, r : r + sh * (ho - 1) + 1 : sh, c : c + sw * (wo - 1) + 1 : sw]
 
     offsets = lay.tap_offsets
     if spec.op == "max_pool":
-        return np.max([patch(dr, dc) for dr, dc in offsets], axis=0)
+        return np.max([patch(grid, dr, dc) for dr, dc in offsets], axis=0)
     if spec.op == "avg_pool":
-        total = np.sum([patch(dr, dc) for dr, dc in offsets], axis=0)
-        counted = lay.roles == Role.INPUT
-        if spec.count_include_pad:
-            counted = counted | (lay.roles == Role.PADDING)
-        count = counted.astype(np.float64)[None]
-        divisor = sum(
-            count[:, dr : dr + sh * (ho - 1) + 1 : sh, dc : dc + sw * (wo - 1) + 1 : sw]
-            for dr, dc in offsets
-        )
-        return total / divisor
+        total = np.sum([patch(grid, dr, dc) for dr, dc in offsets], axis=0)
+        count = counted(spec, lay).astype(np.float64)[None]
+        return total / sum(patch(count, dr, dc) for dr, dc in offsets)
 
     assert weight is not None
     groups = spec.groups
@@ -281,7 +359,7 @@ def evaluate(spec: LayerSpec, x: np.ndarray, weight: np.ndarray | None = None) -
     kw = spec.kernel_size[1]
     for t, (dr, dc) in enumerate(offsets):
         ki, kj = divmod(t, kw)
-        p = patch(dr, dc)
+        p = patch(grid, dr, dc)
         for g in range(groups):
             w = weight[g * cout_g : (g + 1) * cout_g, :, ki, kj]  # (cout_g, cin_g)
             out[g * cout_g : (g + 1) * cout_g] += np.einsum(

@@ -209,7 +209,12 @@ def drawn_shape(layer: Any) -> tuple[int, int]:
     for axis in (0, 1):
         span = (layer.kernel_size[axis] - 1) * layer.dilation[axis]
         if layer.is_transposed:
-            sides.append(out[axis] + span)
+            # The stretched input, padded by span - p per side (output_padding more after), or
+            # kept whole where that is negative (the windows then skip a cropped border).
+            stretched = (layer.input_size[axis] - 1) * layer.stride[axis] + 1
+            before = span - pads[2 * axis]
+            after = span - pads[2 * axis + 1] + layer.output_padding[axis]
+            sides.append(max(before, 0) + stretched + max(after, 0))
         else:
             padded = layer.input_size[axis] + pads[2 * axis] + pads[2 * axis + 1]
             # A ceil_mode window may reach past the padded input.

@@ -11,15 +11,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from convanim.ops.geometry import Role
+from convanim.scene.cells import drawn as drawn_cells
+from convanim.scene.cells import kinds as cell_kinds
 from convanim.scene.channel_common import GAP, SMALL, TEXT, Sketch, Tints, shaded
 from convanim.scene.channel_plan import ChannelScene
 from convanim.scene.display import Ink, Paint, Picture, Polygons, Primitive, Text, TextMetrics
 from convanim.scene.legibility import MIN_VALUE_PX, MIN_WEIGHT_PX, size_for
-from convanim.scene.planar import _LINE, _NUM_CELL, _Plane
+from convanim.scene.planar_layout import LINE, NUM_CELL, Plane
 from convanim.scene.words import channel_caption as caption
 from convanim.scene.words import fmt_input, fmt_output, written_sum
 
-_DASH = (3 * _LINE, 3 * _LINE)
+_DASH = (3 * LINE, 3 * LINE)
 GRIDS, NUMBERS, SHADE, WORDS = 1, 4, 10, 11
 
 
@@ -36,6 +38,8 @@ class NumbersView:
     ) -> None:
         self.scene = scene
         self.tints = Tints(scene, inputs)
+        self.kinds = cell_kinds(scene.spec, scene.layout)
+        self.shown = scene.layout.source[..., 0] >= 0
         (h, w), (ho, wo) = scene.input_shape, scene.output_shape
         c_in, c_out = scene.in_channels, scene.out_channels
         kh, kw, per = scene.filter_shape
@@ -45,7 +49,7 @@ class NumbersView:
         self.weight_size = size_for(MIN_WEIGHT_PX + 0.5) * font_scale
         values = {fmt_input(v) for v in scene.input_values.flat}
         values |= {fmt_output(v) for v in scene.output_values.flat}
-        cell = _side(values, self.value_size, metrics, _NUM_CELL)
+        cell = _side(values, self.value_size, metrics, NUM_CELL)
         weights = {fmt_input(v) for v in scene.weights.flat} if scene.weights is not None else set()
         small = _side(weights, self.weight_size, metrics, 24) if weights else 24
         self.cell, self.small = cell, small
@@ -62,19 +66,19 @@ class NumbersView:
             sketch.label(0, (n_lines - 1 - k) * step, widest, ha="left") for k in range(n_lines)
         ]
         y = n_lines * step + GAP
-        self.outs = [_Plane(ho, wo, (k * (wo * cell + GAP), y), False, cell) for k in range(c_out)]
+        self.outs = [Plane(ho, wo, (k * (wo * cell + GAP), y), False, cell) for k in range(c_out)]
         y += ho * cell + 24 + GAP
-        self.filters: list[list[_Plane]] = []
+        self.filters: list[list[Plane]] = []
         if scene.has_filters:
             x = 0.0
             for _ in range(c_out):
                 planes = [
-                    _Plane(kh, kw, (x + j * (kw * small + 4), y), False, small) for j in range(per)
+                    Plane(kh, kw, (x + j * (kw * small + 4), y), False, small) for j in range(per)
                 ]
                 self.filters.append(planes)
                 x += per * (kw * small + 4) + GAP + 6
             y += kh * small + 24 + GAP
-        self.ins = [_Plane(h, w, (k * (w * cell + GAP), y), False, cell) for k in range(c_in)]
+        self.ins = [Plane(h, w, (k * (w * cell + GAP), y), False, cell) for k in range(c_in)]
         for plane in (*self.ins, *self.outs, *(p for f in self.filters for p in f)):
             sketch.add(np.array([plane.point(0, 0), plane.point(plane.cols, plane.rows)]))
         self._place_labels()
@@ -105,22 +109,24 @@ class NumbersView:
             for (r, col), value in np.ndenumerate(scene.output_values[o]):
                 self.numbers[(id(plane), r, col)] = (fmt_output(value), "value")
 
-    def _number(self, plane: _Plane, r: int, col: int, depth: float, ink: Ink | str) -> Text:
+    def _number(self, plane: Plane, r: int, col: int, depth: float, ink: Ink | str) -> Text:
         text, kind = self.numbers[(id(plane), r, col)]
         x, y = self.sketch.canvas(plane.center(r, col))
         size = self.value_size if kind == "value" else self.weight_size
         return Text(text, float(x), float(y), size, ink, depth, kind=kind)
 
-    def _grid(self, plane: _Plane, tint: Paint, roles: np.ndarray | None) -> list[Primitive]:
+    def _grid(self, plane: Plane, tint: Paint, roles: np.ndarray | None) -> list[Primitive]:
         cells = np.argwhere(np.ones((plane.rows, plane.cols), dtype=bool))
         real = np.ones(len(cells), bool) if roles is None else roles.ravel() == Role.INPUT
         out: list[Primitive] = []
         canvas = self.sketch.canvas
-        if (~real).any():
+        if (~real).any():  # padding, overhang, a cropped border: drawn as the planar view does
             quads = canvas(plane.cells(cells[~real]))
-            out.append(Polygons(quads, "padding", GRIDS, edge="grid", width=_LINE, dash=_DASH))
+            kinds = self.kinds.ravel()[~real]
+            shown = self.shown.ravel()[~real]
+            out += drawn_cells(quads, kinds, shown, False, LINE, GRIDS)
         quads = canvas(plane.cells(cells[real]))
-        out.append(Polygons(quads, tint, GRIDS + 0.5, edge="grid", width=_LINE))
+        out.append(Polygons(quads, tint, GRIDS + 0.5, edge="grid", width=LINE))
         return out
 
     def picture(self) -> Picture:
@@ -154,7 +160,7 @@ class NumbersView:
     def _frame(self, index: int) -> tuple[Primitive, ...]:
         scene, tints = self.scene, self.tints
         state = scene.frame(index)
-        shaded_cells: list[tuple[_Plane, np.ndarray, Paint, np.ndarray | None]] = []
+        shaded_cells: list[tuple[Plane, np.ndarray, Paint, np.ndarray | None]] = []
         for c in state.in_channels:
             shaded_cells.append((self.ins[c], state.taps, tints.input[c], scene.roles))
         r, col = state.out
@@ -182,9 +188,7 @@ class NumbersView:
             ):
                 if which.any():
                     quads = canvas(plane.cells(cells[which]))
-                    moving.append(
-                        Polygons(quads, paint, SHADE, edge="grid", width=_LINE, dash=dash)
-                    )
+                    moving.append(Polygons(quads, paint, SHADE, edge="grid", width=LINE, dash=dash))
                     for a, b in cells[which]:
                         moving.append(self._number(plane, int(a), int(b), SHADE + 0.5, Ink(paint)))
         for label, text in zip(self._sum_labels, self.sums[index]):

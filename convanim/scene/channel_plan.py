@@ -34,7 +34,7 @@ from convanim.model.spec import (  # noqa: F401 - wants_channel_view is re-expor
     wants_channel_view,
 )
 from convanim.ops import geometry
-from convanim.ops.geometry import Layout, Role
+from convanim.ops.geometry import Layout
 
 __all__ = [
     "CELL_BUDGET",
@@ -301,7 +301,7 @@ def build_channel_scene(figure: FigureSpec, x: np.ndarray | None = None) -> Chan
             x = example
         output_values = geometry.evaluate(spec, x, weight)
         input_values = geometry.drawn_values(spec, x)
-        input_values[:, lay.roles == Role.OVERHANG] = np.nan
+        input_values[:, ~geometry.counted(spec, lay)] = np.nan  # as the single-layer view
         if weight is not None:
             # The drawn grid of a transposed convolution is a direct one: flipped kernel.
             weights = (

@@ -14,7 +14,7 @@ import numpy as np
 
 from convanim.model.spec import FigureSpec, LayerSpec, Pair
 from convanim.ops import geometry
-from convanim.ops.geometry import Layout, Role
+from convanim.ops.geometry import Layout
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +74,9 @@ def build_scene(figure: FigureSpec) -> Scene:
         x, weight = geometry.example_values(spec, seed=figure.seed)
         # The numbers of the first channel pair are shown; channels get their own view.
         input_values = geometry.drawn_values(spec, x)[0]
-        input_values[lay.roles == Role.OVERHANG] = np.nan
+        # A number is shown where it takes part: not in padding a pool does not count, nor past
+        # the input (ceil_mode) or in a cropped border.
+        input_values[~geometry.counted(spec, lay)] = np.nan
         output_values = geometry.evaluate(spec, x, weight)[0]
         if weight is not None:
             if spec.is_transposed:

@@ -1,23 +1,22 @@
 """The picture of a single-layer figure: the arithmetic view (two oblique planes, the footprint,
 the rays) and the numerical view (two flat grids with their numbers), as display lists.
 
-Everything about where things go is decided here: cell sizes that fit the look, the oblique
-projection in whole pixels (so every cell rasterises like every other and frames keep to a few
-dozen colours), the labels and captions, what each frame adds and in which depth order. numpy
-only; the strings come from ``convanim.explain``'s caption functions.
+Where things go is ``convanim.scene.planar_layout``'s (cell sizes, the whole-pixel oblique
+projection, labels, sums, legend and captions); this module decides what is drawn there, what
+each frame adds, in which depth order and in which inks, so that every number reads on what is
+behind it. numpy only; the strings come from ``convanim.scene.words``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from convanim.model.look import Look
 from convanim.model.spec import FigureSpec
-from convanim.ops.geometry import Role
+from convanim.scene import cells
+from convanim.scene.cells import Kind
 from convanim.scene.display import (
     Ink,
     Paint,
@@ -28,130 +27,24 @@ from convanim.scene.display import (
     Text,
     TextMetrics,
 )
-from convanim.scene.legibility import CAP_HEIGHT, MIN_VALUE_PX, MIN_WEIGHT_PX, size_for, wrap_terms
+from convanim.scene.legibility import wrap_terms
 from convanim.scene.plan import FrameState, Scene, build_scene
-from convanim.scene.words import caption_lines, fmt_input, fmt_output, sum_text
-
-_UNIT = 30  # grid unit of the oblique view at scale 1, in pixels (the reference's ~29.5)
-_NUM_CELL = 40  # cell side of the numerical view at scale 1
-_LINE = 2.0  # cell borders: the reference's 0.8 pt at 150 dpi is ~1.7 px
-_THIN = 1.0  # projection lines
-_DASH = 3.0  # dash on and off, in line widths
-_MARGIN = 20
-_INSET = 0.08  # of a cell: a weight's distance from its cell's corner
-_WORDS = 15  # font size of labels, captions and sums at scale 1 (10 px capitals)
-_LINE_STEP = 1.4  # line spacing, in font sizes
-_SUMS_WIDTH = 420  # a sum wraps at the grids' width, or this at scale 1 if wider
+from convanim.scene.planar_layout import (
+    DASH,
+    INSET,
+    LINE,
+    LINE_STEP,
+    THIN,
+    Label,
+    Plane,
+    arrange,
+    convex,
+)
+from convanim.scene.words import fmt_input, fmt_output, sum_text
 
 # Depths, back to front: the reference's drawing order.
 PADDING, PADDING_GRID, INPUT, TAPS, BOX_GRID, RAYS, OUTPUT, CURRENT = range(8)
 NUMBERS, NUM_SHADE, WEIGHTS, LABELS = 4, 5, 6, 9
-
-
-class _Plane:
-    """A grid of cells placed on the page (y up): cell (row, col) -> its corners in pixels."""
-
-    def __init__(
-        self,
-        rows: int,
-        cols: int,
-        origin: Sequence[float],
-        oblique: bool,
-        cell: int,
-        factor: float = 1.0,
-    ):
-        """``factor`` multiplies the whole-pixel vectors of ``cell`` (then rounded), so that a
-        drawing at scale 2 is exactly twice the one at scale 1."""
-        self.rows, self.cols = rows, cols
-        self.origin = np.asarray(origin, dtype=float)
-        if oblique:
-            ex = np.array([cell, cell // 2], dtype=float)
-            ey = np.array([-round(2 * cell / 3), round(2 * cell / 3)], dtype=float)
-        else:
-            ex, ey = np.array([cell, 0.0]), np.array([0.0, cell])
-        self.ex, self.ey = np.round(ex * factor), np.round(ey * factor)
-
-    def point(self, x: float, y: float) -> np.ndarray:
-        """Grid point (x along columns, y up) in pixels."""
-        return self.origin + x * self.ex + y * self.ey
-
-    def cell(self, row: int, col: int) -> np.ndarray:
-        return self.cells(np.array([[row, col]]))[0]
-
-    def cells(self, cells: np.ndarray) -> np.ndarray:
-        """(n, 4, 2) corners of many cells at once."""
-        cells = np.asarray(cells).reshape(-1, 2)
-        x = cells[:, 1].astype(float)
-        y = (self.rows - 1 - cells[:, 0]).astype(float)  # row 0 is the top row
-        px = x[:, None] + np.array([0, 1, 1, 0])[None, :]
-        py = y[:, None] + np.array([0, 0, 1, 1])[None, :]
-        return self.origin + px[..., None] * self.ex + py[..., None] * self.ey
-
-    def box(self, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
-        """Corners of the cell block rows r0..r1-1, cols c0..c1-1: top-left, top-right,
-        bottom-right, bottom-left (as seen on the flat grid)."""
-        top, bottom = self.rows - r0, self.rows - r1
-        return np.array(
-            [
-                self.point(c0, top),
-                self.point(c1, top),
-                self.point(c1, bottom),
-                self.point(c0, bottom),
-            ]
-        )
-
-    def grid_lines(self, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
-        """Every grid line of the cell block, (n, 2, 2)."""
-        top, bottom = self.rows - r0, self.rows - r1
-        ys = np.arange(bottom, top + 1, dtype=float)
-        xs = np.arange(c0, c1 + 1, dtype=float)
-        rows = np.stack(
-            [self._points(np.full_like(ys, c0), ys), self._points(np.full_like(ys, c1), ys)], axis=1
-        )
-        cols = np.stack(
-            [self._points(xs, np.full_like(xs, bottom)), self._points(xs, np.full_like(xs, top))],
-            axis=1,
-        )
-        return np.concatenate([rows, cols])
-
-    def _points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self.origin + x[:, None] * self.ex + y[:, None] * self.ey
-
-    def corners(self) -> np.ndarray:
-        return self.box(0, 0, self.rows, self.cols)
-
-    def center(self, row: int, col: int) -> np.ndarray:
-        return self.point(col + 0.5, self.rows - 1 - row + 0.5)
-
-
-@dataclass(frozen=True)
-class _Label:
-    x: float
-    y: float
-    text: str
-    size: float
-    ha: str = "center"
-    va: str = "center"
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where the two planes go, the labels, and how big the picture is (y up, from (x0, y0))."""
-
-    inp: _Plane
-    out: _Plane
-    width: int
-    height: int
-    x0: int
-    y0: int
-    cell: int  # grid unit (oblique) or cell side (flat), in pixels
-    zoom: float = 1.0  # line, margin and font scale
-    labels: tuple[_Label, ...] = ()
-    sums: _Label | None = None  # where the numerical sum of products goes (its last line)
-    value_size: float = 0.0  # font size of the grids' numbers
-    weight_size: float = 0.0  # font size of the kernel's weights
-    sums_width: float = 0.0  # the width a sum wraps at
-    sum_lines: int = 0  # lines of the longest sum
 
 
 def picture(
@@ -190,15 +83,18 @@ class Planar:
 
     def outline(self) -> np.ndarray:
         """The output plane's outline in canvas pixels (arithmetic view)."""
-        return self._builder.canvas(_convex(self.layout.out.corners()))
+        return self._builder.canvas(convex(self.layout.out.corners()))
 
 
 class _Builder:
     def __init__(self, scene: Scene, look: Look, metrics: TextMetrics, captions: bool) -> None:
         self.scene, self.look, self.metrics = scene, look, metrics
-        self.place = _arrange(scene, look, metrics, captions)
-        self.line = max(1.0, round(_LINE * self.place.zoom))
-        self.thin = max(1.0, round(_THIN * self.place.zoom))
+        self.place = arrange(scene, look, metrics, captions)
+        self.kinds = cells.kinds(scene.spec, scene.layout)
+        self.real = scene.layout.source[..., 0] >= 0  # cells that show an input's value
+        self.labelled = bool(look.labels)
+        self.line = max(1.0, round(LINE * self.place.zoom))
+        self.thin = max(1.0, round(THIN * self.place.zoom))
         place = self.place
         # y up (the layout's) to y down from the canvas's top-left corner.
         self._flip = np.array([1.0, -1.0])
@@ -207,7 +103,7 @@ class _Builder:
     def canvas(self, points: np.ndarray) -> np.ndarray:
         return np.asarray(points, dtype=float) * self._flip + self._shift
 
-    def text(self, label: _Label, depth: float) -> Text:
+    def text(self, label: Label, depth: float) -> Text:
         x, y = self.canvas(np.array([label.x, label.y]))
         return Text(label.text, float(x), float(y), label.size, "text", depth, label.ha, label.va)  # type: ignore[arg-type]
 
@@ -215,6 +111,7 @@ class _Builder:
         numerical = self.scene.view == "numerical"
         static = self._numerical() if numerical else self._arithmetic()
         static += [self.text(label, LABELS) for label in self.place.labels]
+        static += self._legend()
         moving = self._numerical_frame if numerical else self._arithmetic_frame
         # The shade falls on every flat colour somewhere; listing it keeps the palette whole.
         return Picture(
@@ -226,23 +123,48 @@ class _Builder:
             roles=(("shade", 1.0),),
         )
 
+    def _legend(self) -> list[Primitive]:
+        """Each kind of cell the figure shows, a swatch drawn as the cells are, and its words."""
+        out: list[Primitive] = []
+        for kind, label in self.place.legend:
+            corner = self.canvas(np.array([label.x - 1.7 * label.size, label.y + label.size / 2]))
+            out += cells.swatch(corner, label.size, kind, max(1.0, round(self.line * 0.75)), LABELS)
+            out.append(self.text(label, LABELS))
+        return out
+
     # -- arithmetic view ---------------------------------------------------------------------
 
     def _arithmetic(self) -> list[Primitive]:
         """Input plane (face, dashed grid, real cells), then the output plane, as the
-        reference draws them; the footprint, its grid and the rays move between them."""
-        roles, place = self.scene.roles, self.place
+        reference draws them; the footprint, its grid and the rays move between them. Cells
+        no window reads (ceil_mode overhang, a cropped border) lie outside the face, dotted."""
+        place, kind = self.place, self.kinds
         plane = place.inp
-        rows, cols = roles.shape
-        out: list[Primitive] = [Polygons(self.canvas(plane.corners()[None]), "padding", PADDING)]
-        if (roles != Role.INPUT).any():
-            grid = self.canvas(plane.grid_lines(0, 0, rows, cols))
-            dash = (_DASH * self.line, _DASH * self.line)
+        r0, c0, r1, c1 = cells.reached_block(kind)
+        face = self.canvas(plane.box(r0, c0, r1, c1)[None])
+        out: list[Primitive] = [Polygons(face, "padding", PADDING)]
+        if (kind[r0:r1, c0:c1] != Kind.INPUT).any():
+            grid = self.canvas(plane.grid_lines(r0, c0, r1, c1))
+            dash = (DASH * self.line, DASH * self.line)
             out.append(Segments(grid, "grid", PADDING_GRID, self.line, dash))
-        out.append(self._cells(plane, np.argwhere(roles == Role.INPUT), "input", INPUT))
+        inside = np.zeros(kind.shape, bool)
+        inside[r0:r1, c0:c1] = True
+        # Inside the face, the dashed grid outlines every cell; a labelled inserted zero gets
+        # its tint and uncounted padding its slash. Outside, each cell its own dotted outline.
+        tinted = (kind == Kind.UNCOUNTED) | ((kind == Kind.ZERO) & self.labelled)
+        for where, outline, depth in (
+            (inside & tinted, False, PADDING + 0.5),
+            (~inside, True, PADDING_GRID),
+        ):
+            at = np.argwhere(where)
+            if len(at):
+                corners = self.canvas(plane.cells(at))
+                kinds, real = kind[where], self.real[where]
+                out += cells.drawn(corners, kinds, real, self.labelled, self.line, depth, outline)
+        out.append(self._cells(plane, np.argwhere(kind == Kind.INPUT), "input", INPUT))
         ho, wo = self.scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", OUTPUT))
-        self._outline = _convex(place.out.corners())
+        self._outline = convex(place.out.corners())
         return out
 
     def _arithmetic_frame(self, state: FrameState) -> tuple[Primitive, ...]:
@@ -265,13 +187,14 @@ class _Builder:
 
     def _numerical(self) -> list[Primitive]:
         scene, place = self.scene, self.place
-        plane, roles = place.inp, scene.roles
+        plane, kind = place.inp, self.kinds
         out: list[Primitive] = []
-        pad = np.argwhere(roles != Role.INPUT)
-        if len(pad):  # each padding cell has its own dashed border, as in the reference
-            dash = (_DASH * self.line, _DASH * self.line)
-            out.append(self._cells(plane, pad, "padding", PADDING, dash))
-        out.append(self._cells(plane, np.argwhere(roles == Role.INPUT), "input", INPUT))
+        other = kind != Kind.INPUT
+        if other.any():  # each padding cell has its own dashed border, as in the reference
+            corners = self.canvas(plane.cells(np.argwhere(other)))
+            kinds, real = kind[other], self.real[other]
+            out += cells.drawn(corners, kinds, real, self.labelled, self.line, PADDING)
+        out.append(self._cells(plane, np.argwhere(kind == Kind.INPUT), "input", INPUT))
         ho, wo = scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", INPUT))
         for grid, (r, c), text in self._values():
@@ -281,7 +204,7 @@ class _Builder:
             )
         return out
 
-    def _values(self) -> list[tuple[_Plane, tuple[int, int], str]]:
+    def _values(self) -> list[tuple[Plane, tuple[int, int], str]]:
         scene, place = self.scene, self.place
         assert scene.input_values is not None and scene.output_values is not None
         found = []
@@ -295,20 +218,19 @@ class _Builder:
 
     def _numerical_frame(self, state: FrameState) -> tuple[Primitive, ...]:
         place, scene = self.place, self.scene
-        roles = scene.roles
-        # The shade is drawn opaque (the colour the translucent shade would give over each
-        # cell), and the shaded cells' numbers again on top in an ink that reads on it.
-        real = np.array([roles[r, c] == Role.INPUT for r, c in state.taps], bool)
+        # Over real inputs the shade is drawn opaque (the colour the translucent shade would
+        # give) and their numbers again on top, in an ink that reads on it; over padding and
+        # the other kinds it stays translucent, so that their marks show through.
+        real = np.array([self.kinds[r, c] == Kind.INPUT for r, c in state.taps], bool)
         fills = tuple(Paint("input" if k else "padding").toward("shade") for k in real)
-        dash = (_DASH * self.line, _DASH * self.line)
         out: list[Primitive] = []
-        for which, role, dashes in ((real, "input", None), (~real, "padding", dash)):
-            if which.any():
-                corners = self.canvas(place.inp.cells(state.taps[which]))
-                paint = Paint(role).toward("shade")
-                out.append(
-                    Polygons(corners, paint, NUM_SHADE, edge="grid", width=self.line, dash=dashes)
-                )
+        if real.any():
+            corners = self.canvas(place.inp.cells(state.taps[real]))
+            paint = Paint("input").toward("shade")
+            out.append(Polygons(corners, paint, NUM_SHADE, edge="grid", width=self.line))
+        if (~real).any():
+            others = self.canvas(place.inp.cells(state.taps[~real]))
+            out.append(Polygons(others, "shade", NUM_SHADE))
         out.append(
             Polygons(
                 self.canvas(place.out.cell(*state.out)[None]), Paint("output").toward("shade"),
@@ -316,12 +238,10 @@ class _Builder:
             )
         )  # fmt: skip
         assert scene.input_values is not None and scene.output_values is not None
-        for (r, c), fill in zip(state.taps, fills):
+        for r, c in state.taps[real]:
             x, y = self.canvas(place.inp.center(r, c))
-            text = fmt_input(scene.input_values[r, c])
-            out.append(
-                Text(text, float(x), float(y), place.value_size, Ink(fill), WEIGHTS, kind="value")
-            )
+            text, ink = fmt_input(scene.input_values[r, c]), Ink(Paint("input").toward("shade"))
+            out.append(Text(text, float(x), float(y), place.value_size, ink, WEIGHTS, kind="value"))
         x, y = self.canvas(place.out.center(*state.out))
         out.append(
             Text(
@@ -330,7 +250,7 @@ class _Builder:
             )
         )  # fmt: skip
         if state.tap_weights is not None:
-            inset = _INSET * place.cell
+            inset = INSET * place.cell
             for (r, c), w, fill in zip(state.taps, state.tap_weights, fills):
                 corner = place.inp.cell(r, c)[1]  # bottom-right, y up
                 x, y = self.canvas(corner + np.array([-inset, inset]))
@@ -344,7 +264,7 @@ class _Builder:
             lines = wrap_terms(
                 sum_text(scene, state), place.sums_width, place.sums.size, self.metrics
             )
-            step = _LINE_STEP * place.sums.size
+            step = LINE_STEP * place.sums.size
             for k, line in enumerate(lines):
                 label = dataclasses.replace(place.sums, text=line, y=place.sums.y - k * step)
                 out.append(dataclasses.replace(self.text(label, WEIGHTS), kind="caption"))
@@ -352,7 +272,7 @@ class _Builder:
 
     def _cells(
         self,
-        plane: _Plane,
+        plane: Plane,
         cells: np.ndarray,
         role: str,
         depth: float,
@@ -360,164 +280,6 @@ class _Builder:
     ) -> Polygons:
         corners = self.canvas(plane.cells(cells))
         return Polygons(corners, role, depth, edge="grid", width=self.line, dash=dash)
-
-
-# -- layout ----------------------------------------------------------------------------------
-
-
-def _arrange(scene: Scene, look: Look, metrics: TextMetrics, captions: bool = True) -> _Layout:
-    """Place the planes at the reference's cell size, or, for the oblique view, the largest
-    smaller one whose picture fits ``look.max_size`` (the numerical view keeps its cells, which
-    are sized for their numbers: the canvas grows instead); then multiply that drawing by
-    ``look.scale``, or fit it to ``look.width``. Only the pixel budget bounds the result
-    (checked by the caller)."""
-    flat = scene.view == "numerical"
-    cell = _num_cell(scene, look, metrics) if flat else _UNIT
-    while not flat and cell > 6:  # the oblique unit stays even
-        place = _place_planes(scene, cell, look, metrics, 1.0, captions)
-        if max(place.width, place.height) <= look.max_size:
-            break
-        cell -= 2
-    if look.width is None:
-        return _place_planes(scene, cell, look, metrics, look.scale, captions)
-    natural = _place_planes(scene, cell, look, metrics, 1.0, captions)
-    # Captions round per size, so the width is nearly but not exactly proportional to the
-    # factor: take the proportional factor and shrink it until the picture fits.
-    factor = look.width / natural.width
-    place = _place_planes(scene, cell, look, metrics, factor, captions)
-    while place.width > look.width:
-        factor *= 1 - (place.width - look.width + 0.5) / place.width
-        place = _place_planes(scene, cell, look, metrics, factor, captions)
-    if place.width != look.width:
-        # Centre the picture in exactly the width asked for (a pixel or two).
-        extra = look.width - place.width
-        place = dataclasses.replace(place, width=look.width, x0=place.x0 - extra // 2)
-    return place
-
-
-def _num_cell(scene: Scene, look: Look, metrics: TextMetrics) -> int:
-    """The numerical view's cell side at scale 1: the reference's 40 pixels, or more when its
-    numbers (at their legible size) need it. A weight sits in the bottom-right corner below
-    the value's glyphs."""
-    value, weight = _value_sizes(look.font_scale)
-    assert scene.input_values is not None and scene.output_values is not None
-    texts = {fmt_input(v) for v in scene.input_values.flat}
-    texts |= {fmt_output(v) for v in scene.output_values.flat}
-    widest = max(metrics.measure(t, value)[0] for t in texts)
-    side = max(_NUM_CELL, widest + 0.6 * value)
-    if scene.spec.op in ("conv", "conv_transpose"):
-        glyphs = CAP_HEIGHT["serif"]
-        side = max(side, (glyphs * value / 2 + 2 + glyphs * weight) / (0.5 - _INSET))
-    return int(np.ceil(side / 2) * 2)
-
-
-def _value_sizes(font: float) -> tuple[float, float]:
-    """Font sizes of grid values and kernel weights, a little over the legible minimum."""
-    return size_for(MIN_VALUE_PX + 1) * font, size_for(MIN_WEIGHT_PX + 0.5) * font
-
-
-def _place_planes(
-    scene: Scene,
-    cell: int,
-    look: Look,
-    metrics: TextMetrics,
-    factor: float = 1.0,
-    with_captions: bool = True,
-) -> _Layout:
-    """The layout of ``cell`` (the fitted grid unit) drawn ``factor`` times as large."""
-    (h, w), (ho, wo) = scene.input_shape, scene.output_shape
-    numerical = scene.view == "numerical"
-    if numerical:
-        inp = _Plane(h, w, (0, 0), False, cell, factor)
-        # Output on the right, one cell apart, vertically centred on whole pixels.
-        origin = ((w + 1) * cell, round((h - ho) * cell / 2))
-        out = _Plane(ho, wo, np.round(np.array(origin) * factor), False, cell, factor)
-    else:
-        inp = _Plane(h, w, (0, 0), True, cell, factor)
-        top = _Plane(h, w, (0, 0), True, cell).point(w, h)[1]
-        # The reference lifts the output plane by (N + 1) units for an N x N input; for other
-        # shapes, lift by the input's own height plus one unit, a little to the left.
-        origin = (-round(cell / 5), round(top * 6 / 7) + cell)
-        out = _Plane(ho, wo, np.round(np.array(origin) * factor), True, cell, factor)
-    zoom = factor * cell / (_NUM_CELL if numerical else _UNIT)
-    cell = round(cell * factor)
-    # Words keep their size whatever the cells do: a big grid grows the canvas.
-    font = factor * look.font_scale
-    margin = round(max(6, round(_MARGIN * min(zoom, 1.0) / factor)) * factor)
-    pts = np.concatenate([inp.corners(), out.corners()])
-    labels: list[_Label] = []
-    size = _WORDS * font
-    if look.labels:
-        if numerical:
-            for plane, word in ((inp, "input"), (out, "output")):
-                x = plane.origin[0] + plane.cols * cell / 2
-                y = plane.origin[1] + plane.rows * cell + 0.5 * size
-                labels.append(_Label(x, y, word, size, va="bottom"))
-        else:
-            for plane, word in ((inp, "input"), (out, "output")):
-                x, y = plane.point(0, plane.rows)  # the plane's left corner
-                labels.append(_Label(x - 0.4 * size, y, word, size, ha="right"))
-    extents = [pts] + [_text_box(label, metrics) for label in labels]
-    sums, sums_width, sum_lines = None, 0.0, 0
-    if look.sums and numerical:
-        left, right = float(pts[:, 0].min()), float(pts[:, 0].max())
-        sums_width = max(right - left, _SUMS_WIDTH * font)
-        texts = {sum_text(scene, scene.frame(i)) for i in range(scene.n_frames)}
-        wrapped = [wrap_terms(t, sums_width, size, metrics) for t in texts]
-        sum_lines = max(len(lines) for lines in wrapped)
-        widest = max(metrics.measure(line, size)[0] for lines in wrapped for line in lines)
-        step = _LINE_STEP * size
-        y = float(pts[:, 1].min()) - 0.8 * size - 0.5 * step  # the first line's middle
-        sums = _Label((left + right) / 2, y, "", size)
-        half = max(widest, right - left) / 2
-        bottom = y - (sum_lines - 0.5) * step
-        extents.append(np.array([[sums.x - half, bottom], [sums.x + half, y + 0.5 * step]]))
-    body = np.concatenate(extents)
-    lo = np.floor(body.min(axis=0)).astype(int) - margin
-    hi = np.ceil(body.max(axis=0)).astype(int) + margin
-    captions = _captions(scene, look) if look.labels and with_captions else []
-    for k, text in enumerate(captions):
-        y = hi[1] + (len(captions) - k - 0.5) * _LINE_STEP * size
-        labels.append(_Label(float(lo[0] + hi[0]) / 2, y, text, size))
-    if captions:
-        hi[1] += round(len(captions) * _LINE_STEP * size)
-        width_needed = max(metrics.measure(t, size)[0] for t in captions) + 2 * margin
-        if hi[0] - lo[0] < width_needed:
-            grow = int(width_needed - (hi[0] - lo[0])) // 2 + 1
-            lo[0] -= grow
-            hi[0] += grow
-    width, height = (hi - lo).tolist()
-    value, weight = _value_sizes(font)
-    return _Layout(
-        inp, out, width, height, int(lo[0]), int(lo[1]), cell, zoom, tuple(labels), sums,
-        value, weight, sums_width, sum_lines,
-    )  # fmt: skip
-
-
-def _text_box(label: _Label, metrics: TextMetrics) -> np.ndarray:
-    """A label's extent (y up)."""
-    w, ascent, descent = metrics.measure(label.text, label.size)
-    h = 1.2 * label.size if type(metrics) is TextMetrics else ascent + descent
-    x0 = {"left": label.x, "center": label.x - w / 2, "right": label.x - w}[label.ha]
-    y0 = {"bottom": label.y, "center": label.y - h / 2, "top": label.y - h}[label.va]
-    return np.array([[x0, y0], [x0 + w, y0 + h]])
-
-
-def _captions(scene: Scene, look: Look) -> list[str]:
-    return caption_lines(scene.spec, look.formula)
-
-
-# -- words and numbers -----------------------------------------------------------------------
-
-
-# -- plane geometry --------------------------------------------------------------------------
-
-
-def _convex(corners: np.ndarray) -> np.ndarray:
-    """The corners in counter-clockwise order."""
-    x, y = corners[:, 0], corners[:, 1]
-    area = np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
-    return corners if area > 0 else corners[::-1]
 
 
 def _clip_outside(a: np.ndarray, b: np.ndarray, polygon: np.ndarray) -> tuple | None:

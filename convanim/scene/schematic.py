@@ -27,7 +27,7 @@ from convanim.scene.channel_common import (
 )
 from convanim.scene.channel_plan import ChannelFrame, ChannelScene
 from convanim.scene.display import Ink, Paint, Picture, Polygons, Primitive, Segments, TextMetrics
-from convanim.scene.planar import _LINE, _THIN, _UNIT
+from convanim.scene.planar_layout import LINE, THIN, UNIT
 from convanim.scene.volume import EX, EY, Block
 from convanim.scene.words import dims, filter_words, output_words
 from convanim.scene.words import schematic_caption as _caption
@@ -53,7 +53,7 @@ class _Schematic:
         (h, w), (ho, wo) = scene.input_shape, scene.output_shape
         self.inp = self._block(h, w, spec.in_channels, (0, 0))
         lo, hi = self.inp.bounds()
-        self.out = self._block(ho, wo, scene.out_channels, (-6, hi[1] + 2 * _UNIT))
+        self.out = self._block(ho, wo, scene.out_channels, (-6, hi[1] + 2 * UNIT))
         olo, ohi = self.out.bounds()
         sketch = self.sketch = Sketch(metrics, font_scale)
         sketch.add(self.inp.corners())
@@ -111,7 +111,7 @@ class _Schematic:
             faces = f.solid((0, f.cols), (0, f.rows), (0, f.height))
             quads = sketch.canvas(np.array([q for q, _ in faces]))
             fills = tuple(tints.input_hues[0].lit(BRIGHTNESS[k]) for _, k in faces)
-            static.append(Polygons(quads, fills, FILTER, edge="grid", width=_LINE))
+            static.append(Polygons(quads, fills, FILTER, edge="grid", width=LINE))
         moving_labels = (*self._written, self._caption)
         static += [sketch.text(lab, WORDS) for lab in sketch.labels if lab not in moving_labels]
         # The sizes are written over everything, so that a prism never hides them.
@@ -140,7 +140,7 @@ class _Schematic:
         return [
             Polygons(canvas(np.array(quads)), tuple(fills), depth),
             Polygons(
-                canvas(np.array([q for q, _ in whole])), None, depth, edge="grid", width=_LINE
+                canvas(np.array([q for q, _ in whole])), None, depth, edge="grid", width=LINE
             ),  # fmt: skip
         ]
 
@@ -157,7 +157,7 @@ class _Schematic:
         ]
         quads = self.sketch.canvas(np.array([q for q, _ in faces]))
         fills = tuple(paint.lit(BRIGHTNESS[k]) for _, k in faces)
-        return Polygons(quads, fills, depth, edge="grid", width=_LINE)
+        return Polygons(quads, fills, depth, edge="grid", width=LINE)
 
     def _frame(self, index: int) -> tuple[Primitive, ...]:
         scene, tints, inp, out, sketch = self.scene, self.tints, self.inp, self.out, self.sketch
@@ -178,7 +178,7 @@ class _Schematic:
         below = inp.top_face(xs[0], ys[0], xs[1], ys[1], inp.height)
         above = out.top_face(oxs[0], oys[0], oxs[1], oys[1], 0)
         rays = sketch.canvas(np.stack([below, above], axis=1))
-        moving.append(Segments(rays, "projection", RAYS, _THIN))
+        moving.append(Segments(rays, "projection", RAYS, THIN))
         moving.append(sketch.text(self._caption, WORDS, self.captions[index]))
         return tuple(moving)
 

@@ -36,14 +36,14 @@ from convanim.scene.channel_common import (
 )
 from convanim.scene.channel_plan import ChannelFrame, ChannelScene, channel_depth
 from convanim.scene.display import Paint, Picture, Polygons, Primitive, Segments, TextMetrics
-from convanim.scene.planar import _LINE, _THIN, _UNIT
+from convanim.scene.planar_layout import LINE, THIN, UNIT
 from convanim.scene.words import channel_caption as caption
 from convanim.scene.words import filter_words, input_words, output_words
 
-EX = np.array([_UNIT, _UNIT // 2], dtype=float)
-EY = np.array([-2 * _UNIT // 3, 2 * _UNIT // 3], dtype=float)
-_DASH = (3 * _LINE, 3 * _LINE)
-_THIN_DASH = (3 * _THIN, 3 * _THIN)
+EX = np.array([UNIT, UNIT // 2], dtype=float)
+EY = np.array([-2 * UNIT // 3, 2 * UNIT // 3], dtype=float)
+_DASH = (3 * LINE, 3 * LINE)
+_THIN_DASH = (3 * THIN, 3 * THIN)
 
 # Depth bands, back to front; a block's layers lie inside its band.
 INPUT_BAND, INPUT_LID, FILTERS, FILTER_IN_USE, RAYS, OUTPUT_BAND, OUTPUT_LID, WORDS = (
@@ -200,11 +200,11 @@ class VolumeView:
         self.scene = scene
         self.tints = Tints(scene, inputs)
         (h, w), (ho, wo) = scene.input_shape, scene.output_shape
-        slab = round(_UNIT * channel_depth(scene.spec))
+        slab = round(UNIT * channel_depth(scene.spec))
         self.inp = Block(h, w, scene.in_channels, slab, (0, 0))
         lo, hi = self.inp.bounds()
         # As in the reference, the output floats above the input, a little to the left.
-        self.out = Block(ho, wo, scene.out_channels, slab, (-6, hi[1] + _UNIT))
+        self.out = Block(ho, wo, scene.out_channels, slab, (-6, hi[1] + UNIT))
         sketch = self.sketch = Sketch(metrics, font_scale)
         for block in (self.inp, self.out):
             sketch.add(block.corners())
@@ -305,13 +305,13 @@ class VolumeView:
                         tuple(dashed_f),
                         depth,
                         edge="grid",
-                        width=_LINE,
+                        width=LINE,
                         dash=_DASH,
                     )  # fmt: skip
                 )
             if solid_q:
                 out.append(
-                    Polygons(np.array(solid_q), tuple(solid_f), depth, edge="grid", width=_LINE)
+                    Polygons(np.array(solid_q), tuple(solid_f), depth, edge="grid", width=LINE)
                 )
         return out
 
@@ -328,7 +328,7 @@ class VolumeView:
                 paint = shaded(paint) if in_use else faded(paint)
             quads.append(self.sketch.canvas(quad))
             fills.append(paint.lit(BRIGHTNESS[kind]))
-        return Polygons(np.array(quads), tuple(fills), depth, edge="grid", width=_LINE)
+        return Polygons(np.array(quads), tuple(fills), depth, edge="grid", width=LINE)
 
     # -- a frame -------------------------------------------------------------------------------
 
@@ -349,7 +349,7 @@ class VolumeView:
         below = inp.rect(r0, c0, r1, c1, inp.z(first))
         above = out.rect(r, c, r + 1, c + 1, out.z(o_last + 1))
         rays = sketch.canvas(np.stack([below, above], axis=1))
-        moving.append(Segments(rays, "projection", RAYS, _THIN))
+        moving.append(Segments(rays, "projection", RAYS, THIN))
         if scene.frame_order == "position_channel":
             for o, block in self.filters:
                 if o in state.filters:
@@ -382,7 +382,7 @@ class VolumeView:
             quads.append(self.sketch.canvas(quad))
             fills.append(paint(channel, row, col).lit(BRIGHTNESS[kind]))
         return [
-            Polygons(np.array(q), tuple(f), depth, edge="grid", width=_LINE)
+            Polygons(np.array(q), tuple(f), depth, edge="grid", width=LINE)
             for depth, (q, f) in sorted(by_depth.items())
         ]
 
@@ -399,7 +399,7 @@ class VolumeView:
         y = (block.rows - r1, block.rows - r0)
         faces = block.solid((c0, c1), y, (block.z(last + 1), block.z(first)))
         quads = self.sketch.canvas(np.array([q for q, _ in faces]))
-        return [Polygons(quads, None, depth, edge="grid", width=_THIN, dash=_THIN_DASH)]
+        return [Polygons(quads, None, depth, edge="grid", width=THIN, dash=_THIN_DASH)]
 
 
 def cell_centre(view_block: Block, sketch: Sketch, row: int, col: int) -> tuple[float, float]:

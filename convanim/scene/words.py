@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from convanim.model.spec import FigureSpec, LayerSpec
@@ -26,11 +27,22 @@ def fmt_input(value: float) -> str:
         return ""
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.1f}"
+    return half_up(value)
 
 
 def fmt_output(value: float) -> str:
-    return f"{value:.1f}"
+    return "" if math.isnan(value) else half_up(value)
+
+
+def half_up(value: float, places: int = 1) -> str:
+    """``value`` rounded as by hand: halves away from zero, from the decimal a reader sees
+    (1.25 -> "1.3", 2.675 -> "2.68" at two places), where a float's own rounding gives
+    "1.2"; never "-0.0"."""
+    if not math.isfinite(value):
+        return str(value)
+    exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    text = f"{exact:.{places}f}"
+    return text[1:] if text.startswith("-") and not exact else text
 
 
 # -- parameters and the output-size formula ----------------------------------------------------
@@ -136,21 +148,74 @@ def formula_line(spec: LayerSpec) -> str:
 
 
 def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
-    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", and the formula."""
+    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", for a transposed
+    convolution also the direct convolution it is drawn as, and the formula."""
     # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
     # more room than in the index's monospace.
     line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
     lines = [line.replace(" → o=", "  →  o=")]
+    if spec.is_transposed:
+        lines.append(direct_line(spec).replace(" → o=", "  →  o="))
     if formula:
         lines.append(formula_line(spec))
     return lines
+
+
+def direct_line(spec: LayerSpec) -> str:
+    """The direct convolution a transposed one is drawn as (the guide's Relationship 14),
+    e.g. "drawn as conv  i'=5 k'=3 s'=1 p'=1x2x1x2 → o=6": the stretched input (s - 1 zeros
+    between inputs), the same kernel at stride 1, d·(k - 1) - p padding per side plus
+    output_padding after; a negative p' crops the stretched input."""
+    stretched = [(i - 1) * s + 1 for i, s in zip(spec.input_size, spec.stride)]
+    pads = (*geometry.transposed_padding(spec, 0), *geometry.transposed_padding(spec, 1))
+    parts = [f"i'={_short(stretched)}", f"k'={_short(spec.kernel_size)}", "s'=1"]
+    parts.append(f"p'={_short_padding(pads)}")  # type: ignore[arg-type]
+    if spec.dilation != (1, 1):
+        parts.append(f"d'={_short(spec.dilation)}")
+    if min(pads) < 0:
+        parts.append("(negative: crops)")
+    return f"drawn as conv  {' '.join(parts)} → o={_short(geometry.output_size(spec))}"
+
+
+def plane_words(spec: LayerSpec) -> tuple[str, str]:
+    """The names of the input and output grids: a strided transposed convolution's drawn
+    input is the real input stretched (its cells are the input's, the rest zeros)."""
+    stretched = spec.is_transposed and max(spec.stride) > 1
+    return ("stretched input" if stretched else "input", "output")
+
+
+def legend_words(spec: LayerSpec, kind: str) -> str:
+    """The legend's line for a kind of drawn cell (``convanim.scene.cells``)."""
+    h, w = spec.input_size
+    if kind == "input":
+        return f"the {h}x{w} input" if spec.is_transposed else "input"
+    if kind == "zero":
+        gaps = "x".join(str(s - 1) for s in sorted(set(spec.stride)))
+        return f"inserted zero ({gaps} between inputs: s - 1)"
+    if kind == "padding":
+        if spec.is_transposed:
+            sides = {*geometry.transposed_padding(spec, 0), *geometry.transposed_padding(spec, 1)}
+            if len(sides) == 1:
+                return f"padding: d·(k - 1) - p = {sides.pop()} zeros"
+            return "padding: d·(k - 1) - p zeros, output padding more after"
+        return "padding, counted as 0" if spec.op == "avg_pool" else "padding (zeros)"
+    if kind == "uncounted":
+        if spec.op == "max_pool":
+            return "padding: never the max (-inf in PyTorch)"
+        return "padding, not counted (count include pad off)"
+    if kind == "overhang":
+        return "past the input (ceil mode): not read"
+    if kind == "cropped":
+        return "cropped (padding beyond d·(k - 1)): no window reaches it"
+    raise ValueError(f"no legend words for {kind!r}")
 
 
 # -- the numerical view's sums -----------------------------------------------------------------
 
 
 def sum_text(scene: Scene, state: FrameState) -> str:
-    """What the current output value is made of, e.g. "3·0 + 3·1 + ... = 12.0"."""
+    """What the current output value is made of, e.g. "3·0 + 3·1 + ... = 12.0" (value·weight,
+    in tap order); a pool lists only the cells it reads (the scene leaves the others NaN)."""
     assert scene.input_values is not None and scene.output_values is not None
     values = [scene.input_values[r, c] for r, c in state.taps]
     result = fmt_output(scene.output_values[state.out])
@@ -172,19 +237,23 @@ _MAX_PRODUCTS = 9  # more terms than this are summed per channel in the written 
 
 
 def written_sum(scene: ChannelScene, state: ChannelFrame, o: int) -> str:
-    """out c1 (0, 2) = 2·3 + 1·0 + 0·2 = 6.0 — or, for many terms, one partial per channel."""
+    """out c1 (0, 2) = 3·2 + 0·1 + 2·0 = 6.0 (value·weight, in tap order, channel after
+    channel) — or, for many terms, one partial per channel."""
     r, c = state.out
     assert scene.output_values is not None
     value = fmt_output(scene.output_values[o, r, c])
     head = f"out c{o} ({r}, {c}) = "
     if scene.spec.is_pool:
         term = scene.terms(state, o)[0]
-        values = ", ".join(fmt_input(v) for v in term.values)
-        return f"{head}{pool_word(scene)}({values}) = {value}"
+        # Only what the pool reads: padding it does not count shows no value (NaN).
+        values = ", ".join(fmt_input(v) for v in term.values if not math.isnan(v))
+        word = "max" if scene.spec.op == "max_pool" else "mean"  # as ``sum_text`` writes it
+        return f"{head}{word}({values}) = {value}"
     terms: list[Term] = scene.terms(state, o)
     if sum(len(t.values) for t in terms) <= _MAX_PRODUCTS:
+        # value·weight, as the single-layer numerical view writes its sum
         parts = [
-            f"{fmt_input(wt)}·{fmt_input(x)}"
+            f"{fmt_input(x)}·{fmt_input(wt)}"
             for t in terms
             for wt, x in zip(t.weights, t.values)  # type: ignore[arg-type]
         ]
