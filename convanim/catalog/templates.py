@@ -30,6 +30,7 @@ from convanim.catalog.tomldepth import too_deep
 from convanim.errors import SpecError, TemplateError
 from convanim.model.spec import (
     FIGURE_KEYS,
+    SEQUENCE_VIEWS,
     CompareSpec,
     FigureSpec,
     SequenceSpec,
@@ -211,6 +212,12 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
             known = ", ".join(("sequence", "description", "name", *_STAGE_KEYS))
             raise SpecError(str(key), f"not allowed in a sequence; known: {known}")
         shared[norm] = data.pop(key)
+    # view = "receptive_field" is the sequence's own view, not its stages'.
+    view = shared.get("view")
+    sequence_view = "stages"
+    if isinstance(view, str) and view.strip().lower() in SEQUENCE_VIEWS:
+        sequence_view = view.strip().lower()
+        del shared["view"]
     if not isinstance(stages_raw, list) or not stages_raw:
         raise SpecError("sequence", "must be a list of tables (layers) or template names")
     stages: list[FigureSpec] = []
@@ -224,7 +231,9 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
         if not isinstance(stage, FigureSpec):
             raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
         stages.append(stage)
-    sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
+    sequence = SequenceSpec(
+        tuple(stages), name=name, description=str(description), view=sequence_view
+    )
     if _CHECK_SEQUENCES.get():
         from convanim.scene.channel_plan import check_sequence  # numpy: only for a sequence
 

@@ -334,11 +334,15 @@ def parse_spec_string(text: str) -> dict[str, Any]:
     return mapping
 
 
-VIEWS = ("arithmetic", "numerical", "volume")
+VIEWS = ("arithmetic", "numerical", "volume", "matrix", "im2col")
+# Views of one channel's numbers as matrices (convanim.scene.matrix, convanim.scene.im2col).
+MATRIX_VIEWS = ("matrix", "im2col")
+# A sequence is drawn stage by stage, or as the receptive field of its last layer's cells.
+SEQUENCE_VIEWS = ("stages", "receptive_field")
 # Channel figures: one frame per output position (all output channels at once), or one per
 # (position, output channel).
 FRAME_ORDERS = ("position", "position_channel")
-FIGURE_KEYS = ("name", "description", "view", "seed", "schematic", "frame_order")
+FIGURE_KEYS = ("name", "description", "view", "seed", "schematic", "frame_order", "flip")
 
 
 @dataclass(frozen=True)
@@ -352,12 +356,24 @@ class FigureSpec:
     description: str = ""
     schematic: bool | None = None  # None: decided by the channel view's cell budget
     frame_order: str = "position"
+    flip: bool = False  # true convolution: the kernel rotated by 180 degrees
 
     def __post_init__(self) -> None:
         if not isinstance(self.layer, LayerSpec):
             raise SpecError("layer", f"expected a LayerSpec, got {type(self.layer).__name__}")
+        if isinstance(self.view, str):
+            object.__setattr__(self, "view", self.view.strip().lower())
+        if self.view == "receptive_field":
+            raise SpecError(
+                "view",
+                "'receptive_field' is a view of a sequence of layers (a template with "
+                "[[sequence]] tables); a single figure's views are " + ", ".join(VIEWS),
+            )
         if self.view not in VIEWS:
             raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
+        self._check_flip()
+        if self.view in MATRIX_VIEWS:
+            check_linear(self.layer)
         schematic = self.schematic
         if isinstance(schematic, str) and schematic.strip().lower() in ("true", "false"):
             schematic = schematic.strip().lower() == "true"
@@ -379,6 +395,24 @@ class FigureSpec:
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
+
+    def _check_flip(self) -> None:
+        flip = self.flip
+        if isinstance(flip, str) and flip.strip().lower() in ("true", "false"):
+            flip = flip.strip().lower() == "true"
+        if not isinstance(flip, bool):
+            raise SpecError("flip", f"{flip!r} is not allowed; must be true or false")
+        object.__setattr__(self, "flip", flip)
+        if not flip:
+            return
+        if self.layer.is_pool:
+            raise SpecError("flip", f"{self.layer.op} has no kernel to rotate; flip is for conv")
+        if self.view not in ("numerical", *MATRIX_VIEWS):
+            raise SpecError(
+                "flip",
+                f"changes the numbers, which the {self.view} view does not show; use "
+                "view = numerical, matrix or im2col",
+            )
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> FigureSpec:
@@ -449,9 +483,12 @@ class SequenceSpec:
     stages: tuple[FigureSpec, ...]
     name: str = "sequence"
     description: str = ""
+    view: str = "stages"  # or "receptive_field" (convanim.scene.receptive)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(self.stages))
+        if self.view not in SEQUENCE_VIEWS:
+            raise SpecError("view", f"{self.view!r} is not one of {', '.join(SEQUENCE_VIEWS)}")
         if len(self.stages) < 2:
             raise SpecError("sequence", f"needs at least two stages, got {len(self.stages)}")
         for number, stage in enumerate(self.stages, 1):
@@ -460,6 +497,23 @@ class SequenceSpec:
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
+
+
+def check_linear(spec: LayerSpec, field: str = "view") -> None:
+    """Raise ``SpecError`` unless ``spec`` is a single-channel linear layer: one whose output
+    is a matrix times the input (the matrix and im2col views, ``explain --matrix``)."""
+    if spec.op == "max_pool":
+        raise SpecError(
+            field,
+            "max_pool is not linear (the maximum picks a cell per input), so it has no matrix; "
+            "use conv, conv_transpose or avg_pool",
+        )
+    if spec.in_channels != 1 or spec.out_channels != 1:
+        raise SpecError(
+            field,
+            f"the matrix is drawn for one channel; this layer has {spec.in_channels} -> "
+            f"{spec.out_channels} channels (use in_channels = out_channels = 1)",
+        )
 
 
 def wants_channel_view(figure: FigureSpec) -> bool:

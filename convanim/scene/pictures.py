@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from convanim.model.look import Look
-from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.spec import MATRIX_VIEWS, CompareSpec, FigureSpec, SequenceSpec
 from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
 from convanim.scene.compose import scaled, side_by_side, with_strip
 from convanim.scene.display import Picture, TextMetrics
@@ -38,6 +38,10 @@ def picture_for(
         members = [_figure(m, member_look, metrics) for m in target.members]
         pic = side_by_side(members, target.labels, look.scale, look.font_scale)
         return _fit_width(pic, look)
+    if isinstance(target, SequenceSpec) and target.view == "receptive_field":
+        from convanim.scene import receptive
+
+        return receptive.picture(target, look, metrics)
     if isinstance(target, SequenceSpec):
         pic = sequence_picture(target, metrics, look)
         return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
@@ -45,6 +49,10 @@ def picture_for(
 
 
 def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics) -> Picture:
+    if figure.view in MATRIX_VIEWS:
+        from convanim.scene import im2col, matrix
+
+        return (matrix if figure.view == "matrix" else im2col).picture(figure, look, metrics)
     if not wants_channel_view(figure):
         return planar_picture(figure, look, metrics)
     pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
