@@ -30,12 +30,12 @@ from convanim.catalog.tomldepth import too_deep
 from convanim.errors import SpecError, TemplateError
 from convanim.model.spec import (
     FIGURE_KEYS,
-    SEQUENCE_VIEWS,
     CompareSpec,
     FigureSpec,
     SequenceSpec,
     parse_spec_string,
 )
+from convanim.model.views import SEQUENCE_VIEWS
 
 if sys.version_info >= (3, 11):
     import tomllib

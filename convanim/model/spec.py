@@ -16,6 +16,7 @@ from typing import Any
 
 from convanim.errors import SpecError
 from convanim.model.sizes import parse_count, parse_ints
+from convanim.model.views import MATRIX_VIEWS, SEQUENCE_VIEWS, check_flip, check_linear
 
 OPS = ("conv", "conv_transpose", "max_pool", "avg_pool")
 POOL_OPS = ("max_pool", "avg_pool")
@@ -335,10 +336,6 @@ def parse_spec_string(text: str) -> dict[str, Any]:
 
 
 VIEWS = ("arithmetic", "numerical", "volume", "matrix", "im2col")
-# Views of one channel's numbers as matrices (convanim.scene.matrix, convanim.scene.im2col).
-MATRIX_VIEWS = ("matrix", "im2col")
-# A sequence is drawn stage by stage, or as the receptive field of its last layer's cells.
-SEQUENCE_VIEWS = ("stages", "receptive_field")
 # Channel figures: one frame per output position (all output channels at once), or one per
 # (position, output channel).
 FRAME_ORDERS = ("position", "position_channel")
@@ -371,7 +368,7 @@ class FigureSpec:
             )
         if self.view not in VIEWS:
             raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
-        self._check_flip()
+        object.__setattr__(self, "flip", check_flip(self.flip, self.layer, self.view))
         if self.view in MATRIX_VIEWS:
             check_linear(self.layer)
         schematic = self.schematic
@@ -395,24 +392,6 @@ class FigureSpec:
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
-
-    def _check_flip(self) -> None:
-        flip = self.flip
-        if isinstance(flip, str) and flip.strip().lower() in ("true", "false"):
-            flip = flip.strip().lower() == "true"
-        if not isinstance(flip, bool):
-            raise SpecError("flip", f"{flip!r} is not allowed; must be true or false")
-        object.__setattr__(self, "flip", flip)
-        if not flip:
-            return
-        if self.layer.is_pool:
-            raise SpecError("flip", f"{self.layer.op} has no kernel to rotate; flip is for conv")
-        if self.view not in ("numerical", *MATRIX_VIEWS):
-            raise SpecError(
-                "flip",
-                f"changes the numbers, which the {self.view} view does not show; use "
-                "view = numerical, matrix or im2col",
-            )
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> FigureSpec:
@@ -497,23 +476,6 @@ class SequenceSpec:
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(name, f"{getattr(self, name)!r} is not allowed; must be a string")
-
-
-def check_linear(spec: LayerSpec, field: str = "view") -> None:
-    """Raise ``SpecError`` unless ``spec`` is a single-channel linear layer: one whose output
-    is a matrix times the input (the matrix and im2col views, ``explain --matrix``)."""
-    if spec.op == "max_pool":
-        raise SpecError(
-            field,
-            "max_pool is not linear (the maximum picks a cell per input), so it has no matrix; "
-            "use conv, conv_transpose or avg_pool",
-        )
-    if spec.in_channels != 1 or spec.out_channels != 1:
-        raise SpecError(
-            field,
-            f"the matrix is drawn for one channel; this layer has {spec.in_channels} -> "
-            f"{spec.out_channels} channels (use in_channels = out_channels = 1)",
-        )
 
 
 def wants_channel_view(figure: FigureSpec) -> bool:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from convanim.errors import SpecError
-from convanim.model.spec import LayerSpec, Pair, check_linear
+from convanim.model.spec import LayerSpec, Pair
+from convanim.model.views import check_linear
 from convanim.ops import geometry
 from convanim.ops.geometry import Role
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 
 from convanim.model.look import Look
-from convanim.model.spec import MATRIX_VIEWS, CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.views import MATRIX_VIEWS
 from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
 from convanim.scene.compose import scaled, side_by_side, with_strip
 from convanim.scene.display import Picture, TextMetrics
