@@ -107,7 +107,16 @@ def _layer_options(f: Callable[..., Any], seed: bool = True) -> Callable[..., An
         click.option("--in-channels", type=int),
         click.option("--out-channels", type=int),
         click.option("--groups", type=int),
-        click.option("--view", help="arithmetic | numerical | volume (channels as stacked maps)"),
+        click.option(
+            "--view",
+            help="arithmetic | numerical | volume (channels as stacked maps) | matrix (y = C x) | "
+            "im2col (patches as columns) | receptive_field (a sequence)",
+        ),
+        click.option(
+            "--flip/--no-flip",
+            default=None,
+            help="True convolution: the kernel rotated 180 degrees (numerical, matrix, im2col).",
+        ),
         *([click.option("--seed", type=int, help="Seed of the example numbers.")] if seed else []),
         click.option(
             "--schematic/--no-schematic",
@@ -251,23 +260,92 @@ def _short_label(figure: Any) -> str:
 
 
 @main.command()
-@click.argument("figure", shell_complete=_complete_templates)
+@click.argument("figures", nargs=-1, required=True, shell_complete=_complete_templates)
 @functools.partial(_layer_options, seed=False)
-def explain(figure: str, **flags: Any) -> None:
+@click.option("--matrix", is_flag=True, help="Print the layer's matrix C (y = C x), one channel.")
+@click.option(
+    "--receptive-field",
+    is_flag=True,
+    help="Print each layer's receptive field (rf, jump, start) of a sequence or of SPECS.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --matrix or --receptive-field: JSON.")
+def explain(
+    figures: tuple[str, ...], matrix: bool, receptive_field: bool, as_json: bool, **flags: Any
+) -> None:
     """Explain FIGURE (a template or spec string): output size with the formula, frame count,
     and the PyTorch and Keras layers that compute it. Flags change the figure as in render.
+
+    --matrix prints C with y = C x (PyTorch's semantics; --json: {"weight", "matrix", ...},
+    where matrix @ x.ravel() is the output when the layer has that weight; a conv_transpose's
+    weight in ConvTranspose2d's layout). --receptive-field takes a sequence template or several
+    spec strings, later ones without an input size (chained), and prints rf, jump and start
+    per layer (--json: a list of {"rf", "jump", "start"}, each [h, w]; start is the input
+    index of the centre of output cell 0's field). --flip: a true convolution (kernel rotated).
 
     \b
     Examples:
       convanim explain padding_strides
       convanim explain conv:i5,k3,s2,p1
       convanim explain padding_strides --stride 1 --dilation 2
+      convanim explain conv:i4,k3 --matrix --json
+      convanim explain conv:i9,k3 conv:k3 conv:k3 --receptive-field
     """
     from convanim.explain import explain as explain_figure
+    from convanim.explain import explain_matrix, explain_receptive_field
 
     given = {k: v for k, v in flags.items() if v is not None}
-    with _reported(set(given)):
-        click.echo(explain_figure(_resolve_named(figure, given)))
+    used = set(given) | {
+        k for k, v in (("matrix", matrix), ("receptive_field", receptive_field)) if v
+    }
+    with _reported(used):
+        if matrix and receptive_field:
+            raise SpecError(
+                "matrix", "--matrix and --receptive-field are separate reports; give one"
+            )
+        if as_json and not (matrix or receptive_field):
+            raise SpecError("json", "prints --matrix or --receptive-field; add one of them")
+        if receptive_field:
+            if given:
+                raise SpecError(
+                    next(iter(given)), "with --receptive-field, write the layers as spec strings"
+                )
+            click.echo(explain_receptive_field(figures, _resolve_ref, as_json))
+            return
+        if len(figures) > 1:
+            raise SpecError(
+                "figure",
+                f"explain takes one FIGURE, got {len(figures)}; several spec strings "
+                "only with --receptive-field",
+            )
+        flip = given.pop("flip", None)
+        target = _resolve_named(figures[0], given)
+        if matrix or flip is not None:
+            target = _numbers_shown(target, flip, matrix)
+        if matrix:
+            click.echo(explain_matrix(target, as_json))
+            return
+        click.echo(explain_figure(target))
+
+
+def _numbers_shown(target: Any, flip: bool | None, matrix: bool) -> Any:
+    """The figure explained as its numbers: in the matrix view for ``--matrix`` (else a view
+    that shows numbers), flipped as ``--flip`` says. Only single figures have numbers."""
+    import dataclasses
+
+    from convanim.model.spec import FigureSpec
+    from convanim.model.views import NUMBER_VIEWS, check_linear
+
+    field = "matrix" if matrix else "flip"
+    if not isinstance(target, FigureSpec):
+        raise SpecError(field, f"explains one figure; {target.name!r} has several")
+    if matrix:
+        check_linear(target.layer, "matrix")
+    view = "matrix" if matrix else target.view
+    view = view if view in NUMBER_VIEWS else "numerical"
+    changes: dict[str, Any] = {"view": view}
+    if flip is not None:
+        changes["flip"] = flip
+    return dataclasses.replace(target, **changes)
 
 
 @main.group(invoke_without_command=True)

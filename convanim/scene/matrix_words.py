@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from convanim.model.spec import LayerSpec
-from convanim.scene.words import caption_lines, dims
+from convanim.scene.words import FLIP_LINE, caption_lines, dims
 
 _MAX_TERMS = 9  # a longer sum is cut after six terms
 
@@ -60,7 +60,7 @@ def product(
 
 def flip_line(flip: bool) -> str:
     if flip:
-        return "true convolution: the kernel rotated 180° (PyTorch computes cross-correlation)"
+        return FLIP_LINE
     return "cross-correlation, as PyTorch computes it: the kernel is not rotated"
 
 

@@ -58,7 +58,7 @@ def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics) -> Picture:
         return planar_picture(figure, look, metrics)
     pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
     if look.labels:
-        lines = caption_lines(figure.layer, look.formula)
+        lines = caption_lines(figure.layer, look.formula, figure.flip)
         pic = with_strip(pic, lambda i: lines, CAPTION * look.font_scale, constant=True)
     return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
 

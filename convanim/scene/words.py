@@ -135,15 +135,21 @@ def formula_line(spec: LayerSpec) -> str:
     return f"o_h = {parts[0]};  o_w = {parts[1]}"
 
 
-def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
-    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", and the formula."""
+def caption_lines(spec: LayerSpec, formula: bool = False, flip: bool = False) -> list[str]:
+    """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", the formula, and with
+    ``flip`` the line saying the figure is a true convolution."""
     # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
     # more room than in the index's monospace.
     line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
     lines = [line.replace(" → o=", "  →  o=")]
     if formula:
         lines.append(formula_line(spec))
+    if flip:
+        lines.append(FLIP_LINE)
     return lines
+
+
+FLIP_LINE = "true convolution: the kernel rotated 180 degrees (PyTorch computes cross-correlation)"
 
 
 # -- the numerical view's sums -----------------------------------------------------------------
