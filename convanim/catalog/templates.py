@@ -174,10 +174,11 @@ def figure_from_mapping(
         refs = data.pop("compare")
         labels = data.pop("labels", None)
         description = data.pop("description", "")
+        caption = data.pop("caption", "")
         if data:
             raise SpecError(
                 next(iter(data)),
-                "unknown field in a comparison; known: compare, labels, description",
+                "unknown field in a comparison; known: compare, labels, description, caption",
             )
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise SpecError("compare", "must be a list of template names or spec strings")
@@ -190,7 +191,9 @@ def figure_from_mapping(
             members.append(member)
         if labels is None:
             labels = [m.name for m in members]
-        return CompareSpec(tuple(members), tuple(labels), name=name, description=str(description))
+        return CompareSpec(
+            tuple(members), tuple(labels), name=name, description=str(description), caption=caption
+        )
     data.setdefault("name", name)
     return FigureSpec.from_mapping(data)
 

@@ -294,14 +294,10 @@ def explain(
     from convanim.explain import explain_matrix, explain_receptive_field
 
     given = {k: v for k, v in flags.items() if v is not None}
-    used = set(given) | {
-        k for k, v in (("matrix", matrix), ("receptive_field", receptive_field)) if v
-    }
-    with _reported(used):
+    flags_used = {"matrix": matrix, "receptive_field": receptive_field, "json": as_json}
+    with _reported(set(given) | {k for k, v in flags_used.items() if v}):
         if matrix and receptive_field:
-            raise SpecError(
-                "matrix", "--matrix and --receptive-field are separate reports; give one"
-            )
+            raise SpecError("matrix", "and --receptive-field are separate reports; give one")
         if as_json and not (matrix or receptive_field):
             raise SpecError("json", "prints --matrix or --receptive-field; add one of them")
         if receptive_field:
@@ -318,7 +314,13 @@ def explain(
                 "only with --receptive-field",
             )
         flip = given.pop("flip", None)
-        target = _resolve_named(figures[0], given)
+        try:
+            # The matrix is the matrix view's (a flip in a spec string needs a numbers view).
+            target = _resolve_named(figures[0], {"view": "matrix", **given} if matrix else given)
+        except SpecError as exc:
+            if not matrix or exc.field != "view" or "view" in given:
+                raise
+            raise SpecError("matrix", str(exc).split(": ", 1)[1]) from None
         if matrix or flip is not None:
             target = _numbers_shown(target, flip, matrix)
         if matrix:

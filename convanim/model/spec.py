@@ -431,6 +431,7 @@ class CompareSpec:
     labels: tuple[str, ...]
     name: str = "compare"
     description: str = ""
+    caption: str = ""  # a line under the members, saying what the comparison shows
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "members", tuple(self.members))
@@ -451,6 +452,8 @@ class CompareSpec:
             )
         if not all(isinstance(label, str) for label in self.labels):
             raise SpecError("labels", "must be strings")
+        if not isinstance(self.caption, str):
+            raise SpecError("caption", f"{self.caption!r} is not allowed; must be a string")
 
 
 @dataclass(frozen=True)

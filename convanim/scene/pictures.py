@@ -22,7 +22,7 @@ from convanim.scene.display import Picture, TextMetrics
 from convanim.scene.planar import picture as planar_picture
 from convanim.scene.sequence import CAPTION, channel_picture
 from convanim.scene.sequence import picture as sequence_picture
-from convanim.scene.words import caption_lines
+from convanim.scene.words import caption_lines, printable
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 
@@ -38,6 +38,9 @@ def picture_for(
         member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
         members = [_figure(m, member_look, metrics) for m in target.members]
         pic = side_by_side(members, target.labels, look.scale, look.font_scale)
+        if target.caption and look.labels is not False:
+            size = CAPTION * look.scale * look.font_scale
+            pic = with_strip(pic, lambda i: [printable(target.caption)], size, constant=True)
         return _fit_width(pic, look)
     if isinstance(target, SequenceSpec) and target.view == "receptive_field":
         from convanim.scene import receptive
