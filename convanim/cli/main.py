@@ -284,8 +284,6 @@ def explain(
 
     \b
     Examples:
-      convanim explain padding_strides
-      convanim explain conv:i5,k3,s2,p1
       convanim explain padding_strides --stride 1 --dilation 2
       convanim explain conv:i4,k3 --matrix --json
       convanim explain conv:i9,k3 conv:k3 conv:k3 --receptive-field

@@ -52,7 +52,12 @@ def picture(figure: FigureSpec, look: Look, metrics: TextMetrics) -> Picture:
     top = label_gap
     in_grid = Grid(0, top, *lay.shape, cw_in, cell)
     lab = grids.WORDS * fs
-    in_label = words.grid_label(words.INPUT, spec.input_size, padded=lay.shape != spec.input_size)
+    in_label = words.grid_label(
+        words.INPUT,
+        spec.input_size,
+        padded=lay.shape != spec.input_size,
+        zeros=spec.is_transposed and spec.stride != (1, 1),
+    )
     in_span = max(in_grid.width, metrics.measure(in_label, lab)[0])
     out_grid = Grid(
         in_span + 2 * GAP, top + max(0, (lay.shape[0] - ho) * cell / 2), ho, wo, cw_y, cell

@@ -113,8 +113,9 @@ PATCHES = "patches: one column per output cell"
 OUTPUT_ROW = "output y: one product per column"
 
 
-def grid_label(word: str, shape: Sequence[int], padded: bool = False) -> str:
-    return f"{word}  ({dims(*shape)}{', padded' if padded else ''})"
+def grid_label(word: str, shape: Sequence[int], padded: bool = False, zeros: bool = False) -> str:
+    how = ", zeros inserted, padded" if zeros else ", padded" if padded else ""
+    return f"{word}  ({dims(*shape)}{how})"
 
 
 # -- receptive fields --------------------------------------------------------------------------
