@@ -247,3 +247,30 @@ def test_seed_and_flip_reach_the_matrix_view_from_every_path() -> None:
     )
     data = json.loads(result.output)
     assert np.array_equal(np.array(data["kernel"]), ops.example_kernel(figure.layer, 4))
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = rgb
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+@pytest.mark.parametrize("theme", ["classic", "dark", "colorblind", "mono"])
+def test_numbers_keep_a_contrast_of_4_5_on_every_fill_behind_them(theme: str) -> None:
+    """Every fill a matrix or im2col number can sit on: the background, C's tint, a highlighted
+    input or output cell, the shade over a padding cell."""
+    from convanim.backends import resolve as colour
+    from convanim.model.themes import THEMES
+    from convanim.scene import grids
+
+    t = THEMES[theme]
+    pad, shade = t.colour("padding"), t.colour("shade")
+    shaded = tuple(round(p * (1 - t.shade_alpha) + s * t.shade_alpha) for p, s in zip(pad, shade))
+    fills = [t.colour("background"), colour(t, grids.TINT), t.colour("input"), t.colour("output")]
+    text = _luminance(t.colour("text"))
+    for fill in [*fills, shaded]:
+        low, high = sorted([text, _luminance(fill)])
+        assert (high + 0.05) / (low + 0.05) >= 4.5, (theme, fill)
