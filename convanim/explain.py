@@ -19,7 +19,7 @@ from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
 from convanim.ops import geometry
 from convanim.scene import reports
 from convanim.scene.matrix_words import flip_line
-from convanim.scene.reports import flip_difference
+from convanim.scene.reports import flip_difference, numbers_shown  # noqa: F401 - re-exported
 from convanim.scene.words import _AXES, _axis_values, formula_line, parameter_line  # noqa: F401 - re-exported
 from convanim.scene.words import axis_formula as _axis_formula
 

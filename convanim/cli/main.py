@@ -289,7 +289,7 @@ def explain(
       convanim explain conv:i9,k3 conv:k3 conv:k3 --receptive-field
     """
     from convanim.explain import explain as explain_figure
-    from convanim.explain import explain_matrix, explain_receptive_field
+    from convanim.explain import explain_matrix, explain_receptive_field, numbers_shown
 
     given = {k: v for k, v in flags.items() if v is not None}
     flags_used = {"matrix": matrix, "receptive_field": receptive_field, "json": as_json}
@@ -320,32 +320,11 @@ def explain(
                 raise
             raise SpecError("matrix", str(exc).split(": ", 1)[1]) from None
         if matrix or flip is not None:
-            target = _numbers_shown(target, flip, matrix)
+            target = numbers_shown(target, flip, matrix)
         if matrix:
             click.echo(explain_matrix(target, as_json))
             return
         click.echo(explain_figure(target))
-
-
-def _numbers_shown(target: Any, flip: bool | None, matrix: bool) -> Any:
-    """The figure explained as its numbers: in the matrix view for ``--matrix`` (else a view
-    that shows numbers), flipped as ``--flip`` says. Only single figures have numbers."""
-    import dataclasses
-
-    from convanim.model.spec import FigureSpec
-    from convanim.model.views import NUMBER_VIEWS, check_linear
-
-    field = "matrix" if matrix else "flip"
-    if not isinstance(target, FigureSpec):
-        raise SpecError(field, f"explains one figure; {target.name!r} has several")
-    if matrix:
-        check_linear(target.layer, "matrix")
-    view = "matrix" if matrix else target.view
-    view = view if view in NUMBER_VIEWS else "numerical"
-    changes: dict[str, Any] = {"view": view}
-    if flip is not None:
-        changes["flip"] = flip
-    return dataclasses.replace(target, **changes)
 
 
 @main.group(invoke_without_command=True)

@@ -9,6 +9,7 @@ PyTorch computes with the kernel rotated by 180 degrees: ``weight`` is then that
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +17,27 @@ import numpy as np
 
 from convanim.errors import SpecError
 from convanim.model.spec import FigureSpec, LayerSpec, parse_spec_string
-from convanim.model.views import check_linear
+from convanim.model.views import NUMBER_VIEWS, check_linear
 from convanim.ops import geometry, receptive
 from convanim.ops import matrix as ops
 from convanim.scene import matrix_words as words
 from convanim.scene.words import dims, parameter_line
+
+
+def numbers_shown(target: Any, flip: bool | None, matrix: bool) -> Any:
+    """The figure explained as its numbers: in the matrix view for ``--matrix`` (else a view
+    that shows numbers), flipped as ``--flip`` says. Only single figures have numbers."""
+    field = "matrix" if matrix else "flip"
+    if not isinstance(target, FigureSpec):
+        raise SpecError(field, f"explains one figure; {target.name!r} has several")
+    if matrix:
+        check_linear(target.layer, "matrix")
+    view = "matrix" if matrix else target.view
+    view = view if view in NUMBER_VIEWS else "numerical"
+    changes: dict[str, Any] = {"view": view}
+    if flip is not None:
+        changes["flip"] = flip
+    return dataclasses.replace(target, **changes)
 
 
 def matrix_data(figure: FigureSpec) -> dict[str, Any]:
