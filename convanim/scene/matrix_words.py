@@ -145,4 +145,4 @@ def field_caption(cell: Sequence[int], rf: Sequence[int]) -> str:
 
 
 RF_INPUT = "input"
-RF_NOTE = "the field in every layer; a dashed edge reaches into padding"
+RF_NOTE = "dashed cells: the field reaches past the grid, into its padding"

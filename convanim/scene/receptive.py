@@ -129,7 +129,15 @@ def picture(spec: SequenceSpec, look: Look, metrics: TextMetrics) -> Picture:
 
     rf = fields[-1].rf
 
+    # Whether any field reaches past its grid, into padding (drawn dashed).
+    overhang = any(
+        r0 < 0 or c0 < 0 or r1 >= shapes[g][0] or c1 >= shapes[g][1]
+        for frame in windows
+        for g, ((r0, r1), (c0, c1)) in enumerate(frame)
+    )
+
     def captions(index: int) -> list[str]:
-        return [words.field_caption(divmod(index, wo), rf), words.RF_NOTE]
+        lines = [words.field_caption(divmod(index, wo), rf)]
+        return [*lines, words.RF_NOTE] if overhang else lines
 
     return grids.finish(static, n_frames, moving, metrics, look, captions, constant_captions=False)
