@@ -16,7 +16,7 @@ from typing import Any
 
 from convanim.errors import SpecError
 from convanim.model.sizes import parse_count, parse_ints
-from convanim.model.views import MATRIX_VIEWS, SEQUENCE_VIEWS, check_flip, check_linear
+from convanim.model.views import SEQUENCE_VIEWS, check_number_view, check_view
 
 OPS = ("conv", "conv_transpose", "max_pool", "avg_pool")
 POOL_OPS = ("max_pool", "avg_pool")
@@ -358,25 +358,14 @@ class FigureSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.layer, LayerSpec):
             raise SpecError("layer", f"expected a LayerSpec, got {type(self.layer).__name__}")
-        if isinstance(self.view, str):
-            object.__setattr__(self, "view", self.view.strip().lower())
-        if self.view == "receptive_field":
-            raise SpecError(
-                "view",
-                "'receptive_field' is a view of a sequence of layers (a template with "
-                "[[sequence]] tables); a single figure's views are " + ", ".join(VIEWS),
-            )
-        if self.view not in VIEWS:
-            raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
-        object.__setattr__(self, "flip", check_flip(self.flip, self.layer, self.view))
-        if self.view in MATRIX_VIEWS:
-            check_linear(self.layer)
+        object.__setattr__(self, "view", check_view(self.view, VIEWS))
         schematic = self.schematic
         if isinstance(schematic, str) and schematic.strip().lower() in ("true", "false"):
             schematic = schematic.strip().lower() == "true"
         if schematic is not None and not isinstance(schematic, bool):
             raise SpecError("schematic", f"{schematic!r} is not allowed; must be true or false")
         object.__setattr__(self, "schematic", schematic)
+        object.__setattr__(self, "flip", check_number_view(self, VIEWS))
         order = self.frame_order
         if isinstance(order, str):
             order = order.strip().lower().replace("-", "_").replace(",", "_")

@@ -56,3 +56,30 @@ def check_flip(flip: Any, layer: LayerSpec, view: str) -> bool:
             "view = numerical, matrix or im2col",
         )
     return True
+
+
+def check_view(view: Any, views: tuple[str, ...]) -> str:
+    """A single figure's ``view``, normalised, or ``SpecError`` listing ``views``."""
+    if isinstance(view, str):
+        view = view.strip().lower()
+    if view == "receptive_field":
+        raise SpecError(
+            "view",
+            "'receptive_field' is a view of a sequence of layers (a template with "
+            "[[sequence]] tables); a single figure's views are " + ", ".join(views),
+        )
+    if view not in views:
+        raise SpecError("view", f"{view!r} is not one of {', '.join(views)}")
+    return view
+
+
+def check_number_view(figure: Any, views: tuple[str, ...]) -> bool:
+    """What the matrix views and the flip ask of a figure (its view already checked and its
+    schematic normalised); returns its ``flip`` as a bool."""
+    if figure.view in MATRIX_VIEWS:
+        check_linear(figure.layer)
+        if figure.schematic:
+            raise SpecError(
+                "schematic", f"is for channel figures; the {figure.view} view draws every cell"
+            )
+    return check_flip(figure.flip, figure.layer, figure.view)
