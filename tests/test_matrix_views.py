@@ -274,3 +274,28 @@ def test_numbers_keep_a_contrast_of_4_5_on_every_fill_behind_them(theme: str) ->
     for fill in [*fills, shaded]:
         low, high = sorted([text, _luminance(fill)])
         assert (high + 0.05) / (low + 0.05) >= 4.5, (theme, fill)
+
+
+@pytest.mark.parametrize(
+    "text", ["conv:i5,k3,s2,p1", "conv:i4,k2,cin2,cout2", "conv_transpose:i3,k3,s2"]
+)
+def test_flip_rotates_the_numerical_figures_kernel_and_the_caption_says_so(text: str) -> None:
+    from convanim.catalog.templates import resolve
+    from convanim.scene.words import FLIP_LINE
+
+    plain = resolve(text, {"view": "numerical"})
+    flipped = resolve(text, {"view": "numerical", "flip": True})
+
+    def texts(figure: FigureSpec) -> list[str]:
+        pic = picture_for(figure, Look(labels=True))
+        prims = [*pic.static, *pic.frame(0)]
+        return [p.text for p in prims if isinstance(p, Text)]
+
+    assert FLIP_LINE in texts(flipped) and FLIP_LINE not in texts(plain)
+    # The numbers changed too: the rotated kernel's weights and what they sum to.
+    assert sorted(t for t in texts(flipped) if t != FLIP_LINE) != sorted(texts(plain))
+
+
+def test_the_matrix_views_refuse_a_schematic() -> None:
+    with pytest.raises(SpecError, match="schematic"):
+        FigureSpec(LayerSpec(), view="im2col", schematic=True)
