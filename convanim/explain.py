@@ -10,11 +10,23 @@ arise. numpy only, no matplotlib.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from convanim.errors import SpecError
 from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
 from convanim.ops import geometry
-from convanim.scene.words import _AXES, _axis_values, direct_line, formula_line, parameter_line  # noqa: F401 - re-exported
+from convanim.scene import reports
+from convanim.scene.matrix_words import flip_line
+from convanim.scene.reports import flip_difference, numbers_shown  # noqa: F401 - re-exported
+from convanim.scene.words import (  # noqa: F401 - re-exported
+    _AXES,
+    _axis_values,
+    direct_line,
+    formula_line,
+    parameter_line,
+)
 from convanim.scene.words import axis_formula as _axis_formula
 
 Target = FigureSpec | LayerSpec | CompareSpec | SequenceSpec
@@ -60,7 +72,33 @@ def _explain_figure(figure: FigureSpec, label: str | None = None) -> str:
     head = figure.name if label is None or label == figure.name else f"[{label}] {figure.name}"
     if figure.description:
         head += f": {figure.description}"
-    return "\n".join([head, *_layer_lines(figure.layer, frames=figure)])
+    lines = [head, *_layer_lines(figure.layer, frames=figure)]
+    if figure.flip:
+        lines += [f"kernel: {flip_line(True)}", flip_difference(figure.layer)]
+    return "\n".join(lines)
+
+
+def explain_matrix(target: Target, as_json: bool = False) -> str:
+    """The figure's matrix C (y = C x) as a table, or as JSON (``reports.matrix_data``)."""
+    if not isinstance(target, FigureSpec):
+        kind = type(target).__name__.replace("Spec", "").lower()
+        raise SpecError(
+            "matrix", f"explains one layer; {getattr(target, 'name', '')!r} is a {kind}"
+        )
+    if as_json:
+        return json.dumps(reports.matrix_data(target))
+    return reports.matrix_text(target)
+
+
+def explain_receptive_field(
+    refs: Sequence[str], resolve: Callable[[str, Any], Any], as_json: bool = False
+) -> str:
+    """Each layer's receptive field (rf, jump, start) of a sequence template, or of several
+    refs chained (a later spec string without an input size takes the previous output)."""
+    layers = reports.chained_layers(refs, resolve)
+    if as_json:
+        return json.dumps(reports.receptive_data(layers))
+    return reports.receptive_text(layers)
 
 
 def _layer_lines(spec: LayerSpec, frames: FigureSpec | None) -> list[str]:

@@ -35,6 +35,7 @@ from convanim.model.spec import (
     SequenceSpec,
     parse_spec_string,
 )
+from convanim.model.views import SEQUENCE_VIEWS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -173,10 +174,11 @@ def figure_from_mapping(
         refs = data.pop("compare")
         labels = data.pop("labels", None)
         description = data.pop("description", "")
+        caption = data.pop("caption", "")
         if data:
             raise SpecError(
                 next(iter(data)),
-                "unknown field in a comparison; known: compare, labels, description",
+                "unknown field in a comparison; known: compare, labels, description, caption",
             )
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise SpecError("compare", "must be a list of template names or spec strings")
@@ -189,7 +191,9 @@ def figure_from_mapping(
             members.append(member)
         if labels is None:
             labels = [m.name for m in members]
-        return CompareSpec(tuple(members), tuple(labels), name=name, description=str(description))
+        return CompareSpec(
+            tuple(members), tuple(labels), name=name, description=str(description), caption=caption
+        )
     data.setdefault("name", name)
     return FigureSpec.from_mapping(data)
 
@@ -211,6 +215,12 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
             known = ", ".join(("sequence", "description", "name", *_STAGE_KEYS))
             raise SpecError(str(key), f"not allowed in a sequence; known: {known}")
         shared[norm] = data.pop(key)
+    # view = "receptive_field" is the sequence's own view, not its stages'.
+    view = shared.get("view")
+    sequence_view = "stages"
+    if isinstance(view, str) and view.strip().lower() in SEQUENCE_VIEWS:
+        sequence_view = view.strip().lower()
+        del shared["view"]
     if not isinstance(stages_raw, list) or not stages_raw:
         raise SpecError("sequence", "must be a list of tables (layers) or template names")
     stages: list[FigureSpec] = []
@@ -224,7 +234,9 @@ def _sequence_from_mapping(data: dict[str, Any], name: str, _seen: tuple[str, ..
         if not isinstance(stage, FigureSpec):
             raise SpecError("sequence", f"stage {number} ({item!r}) is not a single figure")
         stages.append(stage)
-    sequence = SequenceSpec(tuple(stages), name=name, description=str(description))
+    sequence = SequenceSpec(
+        tuple(stages), name=name, description=str(description), view=sequence_view
+    )
     if _CHECK_SEQUENCES.get():
         from convanim.scene.channel_plan import check_sequence  # numpy: only for a sequence
 

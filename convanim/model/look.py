@@ -142,7 +142,7 @@ def check_given(figure: Any, given: Collection[str]) -> None:
         raise SpecError(
             "frame_order", "orders the frames of channel figures; this figure has one channel"
         )
-    if "seed" in given and figure.view != "numerical":
+    if "seed" in given and figure.view not in ("numerical", "matrix", "im2col"):
         raise SpecError(
             "seed",
             f"picks the example numbers, which only the numerical view shows; this figure's "

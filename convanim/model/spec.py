@@ -16,6 +16,7 @@ from typing import Any
 
 from convanim.errors import SpecError
 from convanim.model.sizes import parse_count, parse_ints
+from convanim.model.views import SEQUENCE_VIEWS, check_number_view, check_view
 
 OPS = ("conv", "conv_transpose", "max_pool", "avg_pool")
 POOL_OPS = ("max_pool", "avg_pool")
@@ -329,11 +330,11 @@ def parse_spec_string(text: str) -> dict[str, Any]:
     return mapping
 
 
-VIEWS = ("arithmetic", "numerical", "volume")
+VIEWS = ("arithmetic", "numerical", "volume", "matrix", "im2col")
 # Channel figures: one frame per output position (all output channels at once), or one per
 # (position, output channel).
 FRAME_ORDERS = ("position", "position_channel")
-FIGURE_KEYS = ("name", "description", "view", "seed", "schematic", "frame_order")
+FIGURE_KEYS = ("name", "description", "view", "seed", "schematic", "frame_order", "flip")
 
 
 @dataclass(frozen=True)
@@ -347,18 +348,19 @@ class FigureSpec:
     description: str = ""
     schematic: bool | None = None  # None: decided by the channel view's cell budget
     frame_order: str = "position"
+    flip: bool = False  # true convolution: the kernel rotated by 180 degrees
 
     def __post_init__(self) -> None:
         if not isinstance(self.layer, LayerSpec):
             raise SpecError("layer", f"expected a LayerSpec, got {type(self.layer).__name__}")
-        if self.view not in VIEWS:
-            raise SpecError("view", f"{self.view!r} is not one of {', '.join(VIEWS)}")
+        object.__setattr__(self, "view", check_view(self.view, VIEWS))
         schematic = self.schematic
         if isinstance(schematic, str) and schematic.strip().lower() in ("true", "false"):
             schematic = schematic.strip().lower() == "true"
         if schematic is not None and not isinstance(schematic, bool):
             raise SpecError("schematic", f"{schematic!r} is not allowed; must be true or false")
         object.__setattr__(self, "schematic", schematic)
+        object.__setattr__(self, "flip", check_number_view(self, VIEWS))
         order = self.frame_order
         if isinstance(order, str):
             order = order.strip().lower().replace("-", "_").replace(",", "_")
@@ -413,6 +415,7 @@ class CompareSpec:
     labels: tuple[str, ...]
     name: str = "compare"
     description: str = ""
+    caption: str = ""  # a line under the members, saying what the comparison shows
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "members", tuple(self.members))
@@ -433,6 +436,8 @@ class CompareSpec:
             )
         if not all(isinstance(label, str) for label in self.labels):
             raise SpecError("labels", "must be strings")
+        if not isinstance(self.caption, str):
+            raise SpecError("caption", f"{self.caption!r} is not allowed; must be a string")
 
 
 @dataclass(frozen=True)
@@ -444,9 +449,12 @@ class SequenceSpec:
     stages: tuple[FigureSpec, ...]
     name: str = "sequence"
     description: str = ""
+    view: str = "stages"  # or "receptive_field" (convanim.scene.receptive)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(self.stages))
+        if self.view not in SEQUENCE_VIEWS:
+            raise SpecError("view", f"{self.view!r} is not one of {', '.join(SEQUENCE_VIEWS)}")
         if len(self.stages) < 2:
             raise SpecError("sequence", f"needs at least two stages, got {len(self.stages)}")
         for number, stage in enumerate(self.stages, 1):

@@ -160,6 +160,13 @@ def min_frame_size(target: Any) -> tuple[int, int]:
     (0 here). A comparison or a sequence is at least as big as its largest member or stage.
     """
     sizes = [_figure_min_size(f) for f in _figures(target)]
+    if getattr(target, "view", None) == "receptive_field":
+        # Every grid of the stack side by side, 16 px cells.
+        from convanim.ops.geometry import output_size
+
+        layers = [stage.layer for stage in target.stages]
+        shapes = [layers[0].input_size, *(output_size(layer) for layer in layers)]
+        sizes = [(16 * sum(c for _, c in shapes), 16 * max(r for r, _ in shapes))]
     return max(w for w, _ in sizes), max(h for _, h in sizes)
 
 
@@ -192,10 +199,25 @@ def _figure_min_size(figure: FigureSpec) -> tuple[int, int]:
         width = 30 * w + 20 * h + (40 + 30 * kw + 20 * kh if filters else 0)
         height = 15 * (w + wo) + 20 * (h + ho) + 10 * (c_in + c_out)
         return (width, height)
+    if figure.view in ("matrix", "im2col"):
+        return _matrix_min_size(figure.view, (h, w), (ho, wo), drawn_shape(layer), layer)
     if figure.view == "numerical":  # input, a gap, output, side by side
         return (12 * (w + 1 + wo), 12 * max(h, ho))
     # The oblique input plane alone: 6 px along a row, 4 px across and up a column.
     return (6 * w + 4 * h, 3 * w + 4 * h)
+
+
+def _matrix_min_size(
+    view: str, size: tuple[int, int], out: tuple[int, int], drawn: tuple[int, int], layer: Any
+) -> tuple[int, int]:
+    """The matrix views keep their digits legible (32 px cells at least) and grow instead:
+    C is (outputs x inputs) cells beside two columns; im2col's patches are (taps x outputs)."""
+    n_in, n_out = size[0] * size[1], out[0] * out[1]
+    top = 32 * max(drawn[0], out[0])
+    if view == "matrix":
+        return (32 * (n_in + 2), top + 32 * max(n_in, n_out))
+    taps = layer.kernel_size[0] * layer.kernel_size[1]
+    return (32 * (taps + n_out), top + 32 * (taps + 1))
 
 
 def drawn_shape(layer: Any) -> tuple[int, int]:
@@ -290,10 +312,14 @@ def frames_of(target: Any) -> int:
     a sequence the sum of its stages'.
     """
     from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+    from convanim.ops.geometry import output_size
 
     if isinstance(target, CompareSpec):
         return max(frames_of(member) for member in target.members)
     if isinstance(target, SequenceSpec):
+        if target.view == "receptive_field":  # one frame per output cell of the last layer
+            ho, wo = output_size(target.stages[-1].layer)
+            return ho * wo
         return sum(frames_of(stage) for stage in target.stages)
     if not isinstance(target, FigureSpec):
         raise TypeError(f"expected a figure, comparison or sequence, got {type(target).__name__}")

@@ -21,7 +21,8 @@ from convanim.scene.channel_plan import ChannelScene
 from convanim.scene.display import Ink, Paint, Text, TextMetrics
 from convanim.scene.words import printable
 
-LIGHTEST = 0.45  # the last channel of a group is mixed this far towards white (mono: short of the output grey)
+# The last channel of a group is mixed this far towards white (in mono, short of the output grey).
+LIGHTEST = 0.45
 OUTPUT_LEAN = 0.45  # a group's output channels are mixed this far towards the output colour
 FADED = 0.6  # filters not in use are mixed this far towards the background
 TEXT = 15  # labels and captions

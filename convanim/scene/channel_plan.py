@@ -297,6 +297,8 @@ def build_channel_scene(figure: FigureSpec, x: np.ndarray | None = None) -> Chan
     input_values = weights = output_values = None
     if figure.view == "numerical" and not schematic:
         example, weight = geometry.example_values(spec, seed=figure.seed)
+        if figure.flip and weight is not None:  # true convolution: the kernel rotated
+            weight = weight[..., ::-1, ::-1].copy()
         if x is None:
             x = example
         output_values = geometry.evaluate(spec, x, weight)
@@ -339,6 +341,8 @@ def stage_inputs(sequence: SequenceSpec) -> list[np.ndarray]:
     inputs = [x]
     for stage in sequence.stages[:-1]:
         _, weight = geometry.example_values(stage.layer, seed=stage.seed)
+        if stage.flip and weight is not None:
+            weight = weight[..., ::-1, ::-1].copy()
         inputs.append(geometry.evaluate(stage.layer, inputs[-1], weight))
     return inputs
 

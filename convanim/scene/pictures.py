@@ -15,13 +15,14 @@ import dataclasses
 
 from convanim.model.look import Look
 from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.views import MATRIX_VIEWS
 from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
 from convanim.scene.compose import scaled, side_by_side, with_strip
 from convanim.scene.display import Picture, TextMetrics
 from convanim.scene.planar import picture as planar_picture
 from convanim.scene.sequence import CAPTION, channel_picture
 from convanim.scene.sequence import picture as sequence_picture
-from convanim.scene.words import caption_lines
+from convanim.scene.words import caption_lines, printable
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 
@@ -38,14 +39,21 @@ def picture_for(
         # The members' parameter lines go in one row under their labels, at one height.
         members = [_figure(m, member_look, metrics, captions=False) for m in target.members]
         headings = [
-            caption_lines(m.layer, look.formula) if member_look.labels else []
+            caption_lines(m.layer, look.formula, m.flip) if member_look.labels else []
             for m in target.members
         ]
         sync = look.sync or "loop"
         pic = side_by_side(
             members, target.labels, look.scale, look.font_scale, sync, metrics, headings
         )
+        if target.caption and look.labels is not False:
+            size = CAPTION * look.scale * look.font_scale
+            pic = with_strip(pic, lambda i: [printable(target.caption)], size, constant=True)
         return _fit_width(pic, look)
+    if isinstance(target, SequenceSpec) and target.view == "receptive_field":
+        from convanim.scene import receptive
+
+        return receptive.picture(target, look, metrics)
     if isinstance(target, SequenceSpec):
         pic = sequence_picture(target, metrics, look)
         return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
@@ -53,11 +61,15 @@ def picture_for(
 
 
 def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics, captions: bool = True) -> Picture:
+    if figure.view in MATRIX_VIEWS:
+        from convanim.scene import im2col, matrix
+
+        return (matrix if figure.view == "matrix" else im2col).picture(figure, look, metrics)
     if not wants_channel_view(figure):
         return planar_picture(figure, look, metrics, captions)
     pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
     if look.labels and captions:
-        lines = caption_lines(figure.layer, look.formula)
+        lines = caption_lines(figure.layer, look.formula, figure.flip)
         pic = with_strip(pic, lambda i: lines, CAPTION * look.font_scale, constant=True)
     return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
 

@@ -38,6 +38,7 @@ class Scene:
     input_values: np.ndarray | None  # (H, W) values on the drawn grid (numerical view)
     output_values: np.ndarray | None  # (H_out, W_out) (numerical view)
     kernel_weights: np.ndarray | None  # (kh, kw) as shown over the drawn grid
+    flip: bool = False  # a true convolution: the kernel shown is rotated by 180 degrees
 
     @property
     def input_shape(self) -> Pair:
@@ -72,6 +73,9 @@ def build_scene(figure: FigureSpec) -> Scene:
     input_values = output_values = kernel = None
     if figure.view == "numerical":
         x, weight = geometry.example_values(spec, seed=figure.seed)
+        if figure.flip and weight is not None:
+            # True convolution: the kernel rotated by 180 degrees is what slides (and is shown).
+            weight = weight[..., ::-1, ::-1].copy()
         # The numbers of the first channel pair are shown; channels get their own view.
         input_values = geometry.drawn_values(spec, x)[0]
         # A number is shown where it takes part: not in padding a pool does not count, nor past
@@ -83,4 +87,4 @@ def build_scene(figure: FigureSpec) -> Scene:
                 # The drawn grid is a direct convolution, which needs the flipped kernel.
                 weight = geometry.transposed_as_conv_weight(spec, weight)
             kernel = weight[0, 0]
-    return Scene(spec, figure.view, lay, input_values, output_values, kernel)
+    return Scene(spec, figure.view, lay, input_values, output_values, kernel, figure.flip)

@@ -306,7 +306,7 @@ def _text_box(label: Label, metrics: TextMetrics) -> np.ndarray:
 
 
 def _captions(scene: Scene, look: Look) -> list[str]:
-    return caption_lines(scene.spec, look.formula)
+    return caption_lines(scene.spec, look.formula, scene.flip)
 
 
 # -- plane geometry --------------------------------------------------------------------------

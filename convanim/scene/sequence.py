@@ -84,7 +84,7 @@ def picture(
     if not look.labels:
         return whole
     # The caption strip names the layer of the stage being shown.
-    captions = [caption_lines(stage.layer, look.formula) for stage in spec.stages]
+    captions = [caption_lines(stage.layer, look.formula, stage.flip) for stage in spec.stages]
     return with_strip(
         whole,
         lambda index: captions[next(k for k in range(n) if index < starts[k + 1])],

@@ -147,9 +147,10 @@ def formula_line(spec: LayerSpec) -> str:
     return f"o_h = {parts[0]};  o_w = {parts[1]}"
 
 
-def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
+def caption_lines(spec: LayerSpec, formula: bool = False, flip: bool = False) -> list[str]:
     """The parameter caption, e.g. "conv  i=5 k=3 s=2 p=1 → o=3", for a transposed
-    convolution also the direct convolution it is drawn as, and the formula."""
+    convolution also the direct convolution it is drawn as, the formula, and with ``flip`` the
+    line saying the figure is a true convolution."""
     # cmr10 has no underscore ("max pool" reads better anyway); in a picture the arrow gets
     # more room than in the index's monospace.
     line = parameter_line(spec).replace(spec.op, spec.op.replace("_", " "), 1)
@@ -158,6 +159,8 @@ def caption_lines(spec: LayerSpec, formula: bool = False) -> list[str]:
         lines.append(direct_line(spec).replace(" → o=", "  →  o="))
     if formula:
         lines.append(formula_line(spec))
+    if flip:
+        lines.append(FLIP_LINE)
     return lines
 
 
@@ -208,6 +211,9 @@ def legend_words(spec: LayerSpec, kind: str) -> str:
     if kind == "cropped":
         return "cropped (padding beyond d·(k - 1)): no window reaches it"
     raise ValueError(f"no legend words for {kind!r}")
+
+
+FLIP_LINE = "true convolution: the kernel rotated 180 degrees (PyTorch computes cross-correlation)"
 
 
 # -- the numerical view's sums -----------------------------------------------------------------
