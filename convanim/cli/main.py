@@ -253,7 +253,8 @@ def _short_label(figure: Any) -> str:
 @main.command()
 @click.argument("figure", shell_complete=_complete_templates)
 @functools.partial(_layer_options, seed=False)
-def explain(figure: str, **flags: Any) -> None:
+@click.option("--alt", is_flag=True, help="Print only the figure's alt text (its description).")
+def explain(figure: str, alt: bool, **flags: Any) -> None:
     """Explain FIGURE (a template or spec string): output size with the formula, frame count,
     and the PyTorch and Keras layers that compute it. Flags change the figure as in render.
 
@@ -262,12 +263,19 @@ def explain(figure: str, **flags: Any) -> None:
       convanim explain padding_strides
       convanim explain conv:i5,k3,s2,p1
       convanim explain padding_strides --stride 1 --dilation 2
+      convanim explain compare_3x3_vs_1x1 --alt   # the alt text alone
     """
     from convanim.explain import explain as explain_figure
 
     given = {k: v for k, v in flags.items() if v is not None}
     with _reported(set(given)):
-        click.echo(explain_figure(_resolve_named(figure, given)))
+        target = _resolve_named(figure, given)
+        if alt:
+            from convanim.scene.describe import alt_text
+
+            click.echo(alt_text(target))
+            return
+        click.echo(explain_figure(target))
 
 
 @main.group(invoke_without_command=True)
@@ -362,9 +370,16 @@ def _read_template_text(path: Path) -> str:
     help="Folder for the GIFs.",
 )
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
+@click.option(
+    "--format",
+    "fmt",
+    default="gif",
+    show_default=True,
+    help="Format of every figure: gif apng webp mp4 svg html pdf.",
+)
 @look_options
-def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any) -> None:
-    """Render every template (or only the NAMES given) into a folder, one GIF each.
+def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, fmt: str, **flags: Any) -> None:
+    """Render every template (or only the NAMES given) into a folder, one file each.
 
     A progress bar on a terminal, a line per figure otherwise.
 
@@ -373,6 +388,7 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
       convanim gallery                        # every template into output/
       convanim gallery padding_strides dilation --out figures
       convanim gallery --theme dark --labels --jobs 2 --out dark
+      convanim gallery --format html --out players   # one HTML player each
     """
     from convanim.batch.gallery import render_gallery
     from convanim.cli.progress import progress
@@ -381,9 +397,16 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
     folder = Path(out_dir)
     from convanim.catalog.templates import template_dirs, template_names
 
-    with _reported({"jobs", *(k for k, v in flags.items() if v is not None)}):
+    with _reported({"jobs", "fmt", *(k for k, v in flags.items() if v is not None)}):
         jobs = check_jobs(jobs)
         look = look_from_flags(flags)
+        from convanim.cli.export import _format_name
+        from convanim.export.writers import get_writer
+
+        writer = get_writer(_format_name(fmt))  # unknown or not installed: refused here
+        if writer.name == "frames":
+            raise SpecError("format", "a gallery writes one file per figure; frames is a folder")
+        look.check_format(writer.name)
         if names:
             # A typo is a usage error, found before the folder is made or anything drawn.
             known = template_names()
@@ -405,7 +428,14 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
             raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
         todo = list(names) or template_names()
         with progress(len(todo)) as on_done:
-            report = render_gallery(folder, jobs=jobs, names=todo, on_done=on_done, look=look)
+            report = render_gallery(
+                folder,
+                jobs=jobs,
+                names=todo,
+                on_done=on_done,
+                look=look,
+                suffix=writer.suffixes[0],
+            )
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
