@@ -260,10 +260,9 @@ def explain(figure: str, alt: bool, **flags: Any) -> None:
 
     \b
     Examples:
-      convanim explain padding_strides
       convanim explain conv:i5,k3,s2,p1
       convanim explain padding_strides --stride 1 --dilation 2
-      convanim explain compare_3x3_vs_1x1 --alt   # the alt text alone
+      convanim explain compare_3x3_vs_1x1 --alt   # only the alt text
     """
     from convanim.explain import explain as explain_figure
 
@@ -386,9 +385,8 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, fmt: str, **
     \b
     Examples:
       convanim gallery                        # every template into output/
-      convanim gallery padding_strides dilation --out figures
+      convanim gallery padding_strides dilation --format svg --out figures
       convanim gallery --theme dark --labels --jobs 2 --out dark
-      convanim gallery --format html --out players   # one HTML player each
     """
     from convanim.batch.gallery import render_gallery
     from convanim.cli.progress import progress
