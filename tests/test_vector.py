@@ -251,3 +251,20 @@ def test_the_description_bundles_lines_and_captions() -> None:
     assert words.lines[0].startswith("3x3: conv transpose")
     assert any(line.startswith("1x1: o = ") for line in words.lines)
     assert len(words.captions) == 25
+
+
+def test_vector_writers_refuse_raster_frames_and_long_text_keeps_its_width(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from convanim.errors import OutputError
+    from convanim.export.writers import get_writer
+
+    with pytest.raises(OutputError, match="svg output is drawn from the picture"):
+        get_writer("svg").write(tmp_path / "x.svg", [np.zeros((4, 4, 3), np.uint8)])
+    assert not (tmp_path / "x.svg").exists()
+    path = tmp_path / "labelled.svg"
+    Animation(resolve("padding_strides"), look=Look(labels=True)).save(path)
+    # The caption is as wide as the layout measured it, whatever face the reader has.
+    assert re.search(r'textLength="[\d.]+" lengthAdjust="spacingAndGlyphs"', path.read_text())

@@ -40,6 +40,7 @@ FONTS = {
     "mono": "'DejaVu Sans Mono',monospace",
 }
 _MIN_SHARED = 24  # bytes of an element below which a <use> would not be shorter
+_FREE_TEXT = 3  # texts this short (digits, labels) keep the reader's own width
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def animated_svg(
 ) -> str:
     """A self-playing SVG document (CSS keyframes, step timing)."""
     doc = _Document(picture, theme, transparent, metrics or TextMetrics())
-    return doc.render(title, description, _keyframes(picture.n_frames, timeline))
+    drawn = [i for i, frame in enumerate(doc.frames) if any(frame)]
+    return doc.render(title, description, _keyframes(drawn, timeline))
 
 
 def frames_svg(
@@ -87,7 +89,8 @@ def frames_svg(
 # -- timing ------------------------------------------------------------------------------------
 
 
-def _keyframes(n_frames: int, timeline: Timeline) -> str:
+def _keyframes(frames: Sequence[int], timeline: Timeline) -> str:
+    """The CSS that shows each of ``frames`` (those with something to draw) in its time."""
     total = timeline.total
     count = "infinite" if timeline.loop == 0 else str(timeline.loop)
     rules = [f".f{{visibility:hidden;animation:{_n(total, 3)}s step-end {count} forwards}}"]
@@ -101,7 +104,7 @@ def _keyframes(n_frames: int, timeline: Timeline) -> str:
             spans.append((start, start + seconds))
         start += seconds
     last = timeline.order[-1]
-    for frame in range(n_frames):
+    for frame in frames:
         steps: list[tuple[float, str]] = [(0.0, "hidden")]
         for begin, end in shown.get(frame, []):
             steps.append((begin, "visible"))
@@ -270,7 +273,7 @@ class _Document:
         return out
 
     def _text(self, prim: Text) -> _Element:
-        _, ascent, descent = self.metrics.measure(prim.text, prim.size, prim.font)
+        width, ascent, descent = self.metrics.measure(prim.text, prim.size, prim.font)
         # SVG places the baseline; the display list anchors a box edge or its middle.
         dy = {"top": ascent, "center": (ascent - descent) / 2, "baseline": 0.0, "bottom": -descent}
         anchor = {"left": "start", "center": "middle", "right": "end"}[prim.ha]
@@ -279,6 +282,10 @@ class _Document:
             f"font-size:{_n(prim.size)}px;text-anchor:{anchor};white-space:pre"
         )
         extra = f' y="{_n(dy[prim.va])}"' if dy[prim.va] else ""
+        if len(prim.text) > _FREE_TEXT and width > 0:
+            # The layout measured this width; a reader without the face gets the same width, so
+            # a long caption in a wider fallback font still fits the canvas.
+            extra += f' textLength="{_n(width)}" lengthAdjust="spacingAndGlyphs"'
         if prim.rotation:
             extra += f' transform="rotate({_n(-prim.rotation)})"'
         return _Element("text", style, escape(prim.text), (_n(prim.x), _n(prim.y)), extra)

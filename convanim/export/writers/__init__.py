@@ -190,6 +190,11 @@ class Writer:
         options: WriteOptions | None = None,
     ) -> WriteResult:
         """Write ``frames`` to ``path`` atomically; nothing is touched if the format can't run."""
+        if self.takes_picture:
+            raise OutputError(
+                f"{self.name} output is drawn from the picture, not from frames; "
+                "write it with Animation.save"
+            )
         self.ensure_available()
         impl: Any = importlib.import_module(self.module)
         result: WriteResult = impl.write(Path(path), frames, options or WriteOptions())
