@@ -166,7 +166,7 @@ class Animation:
 
         metrics = MplMetrics()
         picture = picture_for(self.target, self.look, metrics)
-        words = describe(self.target)
+        words = describe(self.target, picture.n_frames)
         return PictureInput(
             picture, self.theme, words, metrics, self.look.transparent, self.reverse
         )

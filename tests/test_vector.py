@@ -268,3 +268,9 @@ def test_vector_writers_refuse_raster_frames_and_long_text_keeps_its_width(
     Animation(resolve("padding_strides"), look=Look(labels=True)).save(path)
     # The caption is as wide as the layout measured it, whatever face the reader has.
     assert re.search(r'textLength="[\d.]+" lengthAdjust="spacingAndGlyphs"', path.read_text())
+
+
+def test_a_frame_count_the_words_do_not_know_gets_plain_captions() -> None:
+    words = describe(resolve("padding_strides"), frames=3)
+    assert words.captions == ("frame 1 of 3", "frame 2 of 3", "frame 3 of 3")
+    assert describe(resolve("padding_strides"), frames=9).captions[0].startswith("output cell")

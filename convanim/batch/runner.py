@@ -103,8 +103,9 @@ def figure_digest(figure: ManifestFigure) -> str:
         "format": figure.format,
         "options": dataclasses.asdict(figure.options),
         "look": dataclasses.asdict(figure.look),
-        "player": None if figure.player is None else str(figure.player),
     }
+    if figure.player is not None:  # only then: the hashes of figures without one stay as they were
+        payload["player"] = str(figure.player)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 

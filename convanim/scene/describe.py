@@ -53,10 +53,15 @@ class Description:
     captions: tuple[str, ...]
 
 
-def describe(target: Target) -> Description:
-    """The words of ``target`` for a player or a document."""
+def describe(target: Target, frames: int | None = None) -> Description:
+    """The words of ``target`` for a player or a document; ``frames``, the picture's frame
+    count, if given, is what the captions must number (a view this module has no words for
+    yet gets "frame k of n")."""
     lines = parameter_lines(target)
-    return Description(target.name, alt_text(target), lines, frame_captions(target))
+    captions = frame_captions(target)
+    if frames is not None and len(captions) != frames:
+        captions = tuple(f"frame {k} of {frames}" for k in range(1, frames + 1))
+    return Description(target.name, alt_text(target), lines, captions)
 
 
 def attribution(target: Target) -> str:
