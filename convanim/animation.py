@@ -12,6 +12,7 @@ frame size are checked against ``max_frames`` and ``max_pixels``.
 from __future__ import annotations
 
 import base64
+import html
 import tempfile
 from collections.abc import Iterator
 from functools import cached_property
@@ -148,7 +149,39 @@ class Animation:
             self.look.check_format(writer.name)
         self.check_budget()  # before the writer creates anything
         write_options.check_total(self.n_frames)
+        if writer.takes_picture:  # SVG, the HTML player, PDF: the picture itself, not pixels
+            return writer.write_picture(Path(path), self.picture_input(), write_options)
+        if writer.name == "gif" and write_options.comment is None:
+            from dataclasses import replace
+
+            write_options = replace(write_options, comment=self.comment())
         return writer.write(Path(path), self.frames(), write_options)
+
+    def picture_input(self) -> Any:
+        """What a vector writer takes: the display list, theme, words and play order."""
+        from convanim.backends.mpl import MplMetrics
+        from convanim.export.writers._picture import PictureInput
+        from convanim.scene.describe import describe
+        from convanim.scene.pictures import picture_for
+
+        metrics = MplMetrics()
+        picture = picture_for(self.target, self.look, metrics)
+        words = describe(self.target, picture.n_frames)
+        return PictureInput(
+            picture, self.theme, words, metrics, self.look.transparent, self.reverse
+        )
+
+    def alt_text(self) -> str:
+        """The figure described in one paragraph (``convanim.scene.describe``)."""
+        from convanim.scene.describe import alt_text
+
+        return alt_text(self.target)
+
+    def comment(self) -> str:
+        """What a GIF carries in its comment: the alt text and where it came from."""
+        from convanim.scene.describe import attribution
+
+        return f"{self.alt_text()}\n{attribution(self.target)}"
 
     def check_write(self, **options: Any) -> None:
         """Raise before anything is drawn if ``save(path, **options)`` would be refused for its
@@ -204,7 +237,8 @@ class Animation:
             self.save(path)
             data = base64.b64encode(path.read_bytes()).decode("ascii")
         width = self.size[0]
-        return f'<img src="data:image/gif;base64,{data}" width="{width}" alt="{self.name}"/>'
+        alt = html.escape(self.alt_text())
+        return f'<img src="data:image/gif;base64,{data}" width="{width}" alt="{alt}"/>'
 
 
 def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202

@@ -73,7 +73,9 @@ def test_the_index_escapes_text_and_links_relative_paths(tmp_path: Path) -> None
     assert "<title>Figures &amp; &lt;friends&gt;</title>" in page
     assert "odd &lt;b&gt;&amp;&quot;name&quot;" in page
     assert "<script" not in page and "<b>" not in page
-    assert '<img src="strided.gif" alt="strided">' in page
+    # The alt is the figure described (convanim.scene.describe), not its name.
+    strided = "A 1x1 kernel slides over a 5x5 input with stride 2; each of the 9 frames "
+    assert f'<img src="strided.gif" alt="{strided}computes one cell of the 3x3 output.">' in page
     assert 'src="with%20space/fig%201.png"' in page
     assert "<code>conv  i=5 k=1 s=2 p=0 → o=3</code>" in page
     assert "<code>3x3: conv_transpose  i=7 k=3 s=1 p=2 → o=5</code>" in page
@@ -84,8 +86,8 @@ def test_the_index_escapes_text_and_links_relative_paths(tmp_path: Path) -> None
 def test_frame_folders_and_videos_get_fitting_elements(tmp_path: Path) -> None:
     text = MANIFEST.replace('"strided.gif"', '"strided"').replace('"both.webp"', '"both.mp4"')
     page = index_html(load_manifest(_manifest(tmp_path, text)))
-    assert '<img src="strided/frame_0000.png" alt="strided">' in page
-    assert '<video src="both.mp4" autoplay loop muted playsinline></video>' in page
+    assert '<img src="strided/frame_0000.png" alt="A 1x1 kernel slides' in page
+    assert '<video src="both.mp4" autoplay loop muted playsinline aria-label="2 figures' in page
 
 
 def test_the_index_is_written_when_asked_and_only_when_it_changed(

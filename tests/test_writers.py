@@ -113,7 +113,11 @@ def test_writer_for_picks_by_suffix_and_format() -> None:
     assert writer_for("folder").name == "frames"
     assert writer_for("x.dat", format="GIF").name == "gif"
     assert get_writer("frames").suffixes == ("",)
-    assert {w.name for w in writers()} == {"gif", "apng", "webp", "mp4", "frames"}
+    assert writer_for("x.svg").name == "svg" and writer_for("x.html").name == "html"
+    assert writer_for("x.pdf").name == "pdf"
+    names = {"gif", "apng", "webp", "mp4", "frames", "svg", "html", "pdf"}
+    assert {w.name for w in writers()} == names
+    assert {w.name for w in writers() if w.takes_picture} == {"svg", "html", "pdf"}
 
 
 def test_unknown_suffix_lists_formats() -> None:

@@ -35,6 +35,7 @@ class Job:
     max_frames: int = DEFAULT_MAX_FRAMES  # checked before the figure is drawn
     # (folder, its real path): the write must land inside it when it happens (safe_path).
     inside: tuple[str, str] | None = None
+    player: Path | None = None  # also write the HTML player here (after the figure)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def run_job(job: Job) -> Outcome:
         )
         with confined_to(*job.inside) if job.inside else nullcontext():
             result = animation.save(job.path, job.format, **job.options)
+            if job.player is not None:
+                animation.save(job.player, "html", **job.options)
     except ConvanimError as exc:
         return Outcome(job.name, job.path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in one figure must not stop the others

@@ -104,6 +104,8 @@ def figure_digest(figure: ManifestFigure) -> str:
         "options": dataclasses.asdict(figure.options),
         "look": dataclasses.asdict(figure.look),
     }
+    if figure.player is not None:  # only then: the hashes of figures without one stay as they were
+        payload["player"] = str(figure.player)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -123,9 +125,14 @@ def plan(
         path = manifest.destination(figure)
         digest = figure_digest(figure)
         recorded = state.get(str(figure.output), {})
-        if not path.exists():
+        player = None if figure.player is None else manifest.output_dir / figure.player
+        if not path.exists() or (player is not None and not player.exists()):
             status = MISSING
-        elif recorded.get("hash") != digest or recorded.get("file") != output_digest(path):
+        elif (
+            recorded.get("hash") != digest
+            or recorded.get("file") != output_digest(path)
+            or (player is not None and recorded.get("player") != output_digest(player))
+        ):
             # Either other inputs, or not the bytes that were written from these inputs.
             status = STALE
         else:
@@ -197,7 +204,8 @@ def _run_locked(
         except OutputError as exc:
             failed_early.append(Outcome(item.figure.name, item.path, error=str(exc)))
             continue
-        _remove_leftovers(item.path.parent, [item.path.name])
+        player = None if item.figure.player is None else output_dir / item.figure.player
+        _remove_leftovers(item.path.parent, [item.path.name, *([player.name] if player else [])])
         jobs.append(
             Job(
                 item.figure.name,
@@ -213,6 +221,7 @@ def _run_locked(
                 look=item.figure.look,
                 max_frames=manifest.defaults.max_frames,
                 inside=inside,
+                player=player,
             )
         )
 
@@ -229,6 +238,8 @@ def _run_locked(
                 state.pop(key, None)
             else:
                 state[key] = {"hash": item.digest, "name": item.figure.name, "file": written}
+                if item.figure.player is not None:
+                    state[key]["player"] = output_digest(output_dir / item.figure.player)
             # Recorded as each figure lands, so that a killed run keeps what it finished.
             write_state(output_dir, state)
         if on_done:
@@ -287,7 +298,8 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #073642; backgro
 main { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1.5rem; }
 figure { display: flex; flex-direction: column; margin: 0; padding: 1rem;
          border: 1px solid #ddd; border-radius: 6px; background: #fff; }
-figure .media { flex: 1; display: flex; align-items: center; justify-content: center; }
+figure .media { flex: 1; display: flex; flex-direction: column; align-items: center;
+                justify-content: center; gap: 0.5rem; }
 figure img, figure video { display: block; max-width: 100%; height: auto; }
 figcaption { margin-top: 0.75rem; font-size: 0.9rem; }
 figcaption .file { color: #657b83; margin-left: 0.5rem; }
@@ -328,14 +340,28 @@ def index_html(manifest: Manifest) -> str:
 
 
 def _figure_html(figure: ManifestFigure) -> str:
+    from convanim.scene.describe import alt_text  # numpy: only when an index is made
+
     esc = html.escape
     href = quote(str(figure.output))
+    alt = esc(alt_text(figure.target))
+    # The figure links to its player when it has one (an .html output is one).
+    player = quote(str(figure.player)) if figure.player is not None else None
+    link = esc(player or href)
     if figure.format == "mp4":
-        media = f'<video src="{esc(href)}" autoplay loop muted playsinline></video>'
+        media = (
+            f'<video src="{esc(href)}" autoplay loop muted playsinline aria-label="{alt}"></video>'
+        )
+    elif figure.format == "html":
+        media = f'<a class="player" href="{link}">open the interactive player</a>'
+    elif figure.format == "pdf":
+        media = f'<a href="{esc(href)}">PDF, one page per frame</a>'
     else:
         # A folder of frames shows its first frame.
         src = f"{href}/frame_0000.png" if figure.format == "frames" else href
-        media = f'<a href="{esc(href)}"><img src="{esc(src)}" alt="{esc(figure.name)}"></a>'
+        media = f'<a href="{link}"><img src="{esc(src)}" alt="{alt}"></a>'
+    if player is not None:
+        media += f'<a class="player" href="{link}">interactive player</a>'
     lines = "".join(f"<code>{esc(line)}</code>" for line in caption(figure.target))
     description = figure.target.description
     about = f"<p>{esc(description)}</p>" if description else ""

@@ -54,7 +54,7 @@ State = dict[str, dict[str, str]]
 STATE_FORMAT = 2  # 1 had no hash of the written file
 MAX_STATE_BYTES = 32 * 1024 * 1024  # ~100,000 figures
 _CHUNK = 1024 * 1024
-_ENTRY_KEYS = ("hash", "name", "file")
+_ENTRY_KEYS = ("hash", "name", "file", "player")  # player: its HTML player's hash
 
 
 class FolderBusy(OutputError):
@@ -66,8 +66,8 @@ class FolderBusy(OutputError):
 
 
 def load_state(output_dir: Path) -> tuple[State, str | None]:
-    """Output path (relative, POSIX) -> {"hash", "name", "file"}, and what was wrong with the
-    file if it could not be used (then the state is empty)."""
+    """Output path (relative, POSIX) -> {"hash", "name", "file"[, "player"]}, and what was
+    wrong with the file if it could not be used (then the state is empty)."""
     path = output_dir / STATE_NAME
     try:
         raw = read_regular(path, MAX_STATE_BYTES)

@@ -60,7 +60,8 @@ _TIMING_KEYS = ("delay", "loop", "hold_first", "hold_last")
 # Keys that may be set in [defaults] and overridden per figure.
 # Look fields a manifest may set, as on the command line (convanim.model.look.Look).
 _LOOK_KEYS = ("transparent", "scale", "width", "font_scale", "labels", "formula", "sums", "sync")
-_SHARED_KEYS = ("theme", "format", *_TIMING_KEYS, *_LOOK_KEYS)
+# ``player``: also write an HTML player beside the figure (NAME.html), linked from the index.
+_SHARED_KEYS = ("theme", "format", "player", *_TIMING_KEYS, *_LOOK_KEYS)
 _DEFAULT_KEYS = ("output_dir", "html", "title", "max_frames", *_SHARED_KEYS)
 # Keys a figure table has besides spec fields.
 _FIGURE_OWN_KEYS = ("name", "template", "output", *_SHARED_KEYS)
@@ -80,6 +81,7 @@ class Defaults:
     title: str = ""
     max_frames: int = DEFAULT_MAX_FRAMES  # checked per figure before it is drawn
     look: tuple[tuple[str, Any], ...] = ()  # look fields every figure gets unless it says
+    player: bool = False  # every figure also gets an HTML player beside it
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class ManifestFigure:
     theme: str
     options: WriteOptions
     look: Look = Look()  # its theme is ``theme``
+    player: PurePosixPath | None = None  # its HTML player beside the output, when asked
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
                 "names must be unique, ignoring case, as file names are on macOS and Windows"
             )
         clashes.add(figure)
+        if figure.player is not None:
+            clashes.add(dataclasses.replace(figure, output=figure.player, format="html"))
         names[figure.name.casefold()] = (number, figure.name)
         figures.append(figure)
     root = Path(os.path.realpath(defaults.output_dir))
@@ -203,6 +208,7 @@ def _defaults(where: str, path: Path, raw: Any) -> Defaults:
     options = _write_options(prefix, {k: table[k] for k in _TIMING_KEYS if k in table})
     look = {k: table[k] for k in _LOOK_KEYS if k in table}
     _look(prefix, theme, look)  # a mistake is named once, in [defaults], not per figure
+    player = _flag(prefix, "player", table.get("player", False))
     return Defaults(
         output_dir=folder,
         theme=theme,
@@ -212,7 +218,14 @@ def _defaults(where: str, path: Path, raw: Any) -> Defaults:
         title=title,
         max_frames=max_frames,
         look=tuple(look.items()),
+        player=player,
     )
+
+
+def _flag(prefix: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ManifestError(f"{prefix}: {key}: {value!r} is not allowed; must be true or false")
+    return value
 
 
 def _normalised_keys(
@@ -335,6 +348,12 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
         inherited.pop("sync", None)  # a default for the comparisons among the figures
     look_fields = {**inherited, **{k: shared[k] for k in _LOOK_KEYS if k in shared}}
     look = _look(prefix, theme, look_fields, target, fmt)
+    player = None
+    wants_player = _flag(prefix, "player", shared.get("player", defaults.player))
+    if wants_player and fmt != "html":  # an .html output is a player already
+        # Beside the output, named after it: fig.gif -> fig.html, a frames folder fig -> fig.html.
+        player, _ = output_path(prefix, f"{relative.with_suffix('')}.html", name, None, None)
+        check_inside(prefix, defaults.output_dir, player)
     return ManifestFigure(
         name=name,
         target=target,
@@ -343,6 +362,7 @@ def _figure(where: str, defaults: Defaults, raw: dict[str, Any], number: int) ->
         theme=theme,
         options=options,
         look=look,
+        player=player,
     )
 
 

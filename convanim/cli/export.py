@@ -66,9 +66,11 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Where the animation goes, how it looks and how it is timed (render and compare)."""
     options = [
         click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     help="Output file: .gif .png/.apng .webp .mp4 (default output/NAME.gif)."),
+                     help="Output file: .gif .png/.apng .webp .mp4, vector .svg .pdf, or an "
+                     ".html player (default output/NAME.gif)."),
         click.option("--format", "fmt",
-                     help="Output format: gif apng webp mp4 (must agree with -o's suffix; "
+                     help="Output format: gif apng webp mp4 svg html pdf (must agree with -o's "
+                     "suffix; "
                      "without -o it picks output/NAME's suffix)."),
         click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
                      help="Also write every frame as PNG into this folder."),
@@ -219,6 +221,11 @@ def export(target: Any, out: dict[str, Any]) -> None:
         result = animation.save(path, out.get("fmt"), **timing)
         size = f"{result.size[0]}x{result.size[1]}"
         click.echo(f"wrote {result.path} ({animation.n_frames} frames, {size})")
+        if result.format == "pdf":  # the line that plays it in a LaTeX document
+            from convanim.export.writers.pdf import latex_snippet
+
+            snippet = latex_snippet(path, WriteOptions(**timing))
+            click.echo(f"LaTeX (\\usepackage{{animate}}): {snippet}")
     if frames_dir is not None:
         result = animation.save(frames_dir, "frames", **timing)
         click.echo(f"wrote {result.path}/ ({result.n_frames} PNG frames)")

@@ -28,6 +28,7 @@ from convanim.cli.export import (
 )
 from convanim.cli.guard import GuardedGroup  # environment failures as one line
 from convanim.cli.report import _reported, _State
+from convanim.cli.templates import complete_templates as _complete_templates
 from convanim.errors import ConvanimError, OutputError, SpecError, TemplateError
 
 
@@ -71,17 +72,6 @@ def _debug_option() -> click.Option:
         callback=_set_debug,
         help="Show full tracebacks on errors.",
     )
-
-
-def _complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """Template names for shell completion (spec strings and paths are typed out)."""
-    from convanim.catalog.templates import template_names
-
-    try:
-        names = template_names()
-    except Exception:  # noqa: BLE001 - completion must never print a traceback into a shell
-        return []
-    return [name for name in names if name.startswith(incomplete)]
 
 
 def _layer_options(f: Callable[..., Any], seed: bool = True) -> Callable[..., Any]:
@@ -269,8 +259,14 @@ def _short_label(figure: Any) -> str:
     help="Print each layer's receptive field (rf, jump, start) of a sequence or of SPECS.",
 )
 @click.option("--json", "as_json", is_flag=True, help="With --matrix or --receptive-field: JSON.")
+@click.option("--alt", is_flag=True, help="Print only the figure's alt text (its description).")
 def explain(
-    figures: tuple[str, ...], matrix: bool, receptive_field: bool, as_json: bool, **flags: Any
+    figures: tuple[str, ...],
+    matrix: bool,
+    receptive_field: bool,
+    as_json: bool,
+    alt: bool,
+    **flags: Any,
 ) -> None:
     """Explain FIGURE (a template or spec string): output size with the formula, frame count,
     and the PyTorch and Keras layers that compute it. Flags change the figure as in render.
@@ -287,6 +283,7 @@ def explain(
       convanim explain padding_strides --stride 1 --dilation 2
       convanim explain conv:i4,k3 --matrix --json
       convanim explain conv:i9,k3 conv:k3 conv:k3 --receptive-field
+      convanim explain compare_3x3_vs_1x1 --alt   # only the alt text
     """
     from convanim.explain import explain as explain_figure
     from convanim.explain import explain_matrix, explain_receptive_field, numbers_shown
@@ -321,91 +318,15 @@ def explain(
             raise SpecError("matrix", str(exc).split(": ", 1)[1]) from None
         if matrix or flip is not None:
             target = numbers_shown(target, flip, matrix)
+        if alt:
+            from convanim.scene.describe import alt_text
+
+            click.echo(alt_text(target))
+            return
         if matrix:
             click.echo(explain_matrix(target, as_json))
             return
         click.echo(explain_figure(target))
-
-
-@main.group(invoke_without_command=True)
-@click.pass_context
-def templates(ctx: click.Context) -> None:
-    """List the templates with a one-line description each; show or copy one.
-
-    A copy is yours to edit: convanim render ./padding_strides.toml renders it.
-
-    \b
-    Examples:
-      convanim templates                        # every template, one line each
-      convanim templates show padding_strides   # print its TOML
-      convanim templates copy padding_strides   # -> ./padding_strides.toml
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from convanim.catalog.templates import survey_templates, template_dirs
-
-    with _reported():
-        rows, broken = survey_templates()
-        for name, reason in broken:  # reported and skipped: one bad file hides nothing else
-            click.echo(f"error: {name}: {reason}", err=True)
-        if not rows:
-            folders = ", ".join(str(d) for d in template_dirs())
-            raise ConvanimError(f"no templates found (looked in {folders}); reinstall convanim")
-    width = max(len(name) for name, _ in rows)
-    for name, description in rows:
-        click.echo(f"{name:<{width}}  {description}")
-
-
-@templates.command("show")
-@click.argument("name", shell_complete=_complete_templates)
-def templates_show(name: str) -> None:
-    """Print the TOML of template NAME.
-
-    \b
-    Examples:
-      convanim templates show padding_strides
-      convanim templates show dilation > dilation.toml
-    """
-    from convanim.catalog.templates import template_path
-
-    with _reported():
-        text = _read_template_text(template_path(name))
-    click.echo(text, nl=not text.endswith("\n"))
-
-
-@templates.command("copy")
-@click.argument("name", shell_complete=_complete_templates)
-@click.argument("dest", required=False, type=click.Path())
-@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
-def templates_copy(name: str, dest: str | None, force: bool) -> None:
-    """Copy template NAME to DEST (default ./NAME.toml) to edit and render.
-
-    \b
-    Examples:
-      convanim templates copy padding_strides my.toml
-      convanim render ./my.toml
-    """
-    from convanim.catalog.templates import template_path
-    from convanim.export.atomic import atomic_write_text, check_output_dir
-
-    with _reported():
-        text = _read_template_text(template_path(name))
-        target = Path(dest) if dest else Path(f"{name}.toml")
-        if target.is_dir():
-            target = target / f"{name}.toml"
-        if target.exists() and not force:
-            raise OutputError(f"{target} exists; give another path or --force to replace it")
-        check_output_dir(target)
-        atomic_write_text(target, text)
-    # "./x.toml", not "x.toml": render reads a path only when it looks like one.
-    shown = str(target) if target.is_absolute() or target.parent != Path() else f"./{target}"
-    click.echo(f"wrote {target}; render it with: convanim render {shown}")
-
-
-def _read_template_text(path: Path) -> str:
-    from convanim.catalog.safe_read import read_text  # a regular file, bounded: never a hang
-
-    return read_text(path)
 
 
 @main.command()
@@ -419,16 +340,23 @@ def _read_template_text(path: Path) -> str:
     help="Folder for the GIFs.",
 )
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: CPU count).")
+@click.option(
+    "--format",
+    "fmt",
+    default="gif",
+    show_default=True,
+    help="Format of every figure: gif apng webp mp4 svg html pdf.",
+)
 @look_options
-def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any) -> None:
-    """Render every template (or only the NAMES given) into a folder, one GIF each.
+def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, fmt: str, **flags: Any) -> None:
+    """Render every template (or only the NAMES given) into a folder, one file each.
 
     A progress bar on a terminal, a line per figure otherwise.
 
     \b
     Examples:
       convanim gallery                        # every template into output/
-      convanim gallery padding_strides dilation --out figures
+      convanim gallery padding_strides dilation --format svg --out figures
       convanim gallery --theme dark --labels --jobs 2 --out dark
     """
     from convanim.batch.gallery import render_gallery
@@ -438,9 +366,16 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
     folder = Path(out_dir)
     from convanim.catalog.templates import template_dirs, template_names
 
-    with _reported({"jobs", *(k for k, v in flags.items() if v is not None)}):
+    with _reported({"jobs", "fmt", *(k for k, v in flags.items() if v is not None)}):
         jobs = check_jobs(jobs)
         look = look_from_flags(flags)
+        from convanim.cli.export import _format_name
+        from convanim.export.writers import get_writer
+
+        writer = get_writer(_format_name(fmt))  # unknown or not installed: refused here
+        if writer.name == "frames":
+            raise SpecError("format", "a gallery writes one file per figure; frames is a folder")
+        look.check_format(writer.name)
         if names:
             # A typo is a usage error, found before the folder is made or anything drawn.
             known = template_names()
@@ -462,15 +397,24 @@ def gallery(names: tuple[str, ...], out_dir: str, jobs: int | None, **flags: Any
             raise OutputError(f"--out: cannot create folder {folder}: {exc.strerror}") from None
         todo = list(names) or template_names()
         with progress(len(todo)) as on_done:
-            report = render_gallery(folder, jobs=jobs, names=todo, on_done=on_done, look=look)
+            report = render_gallery(
+                folder,
+                jobs=jobs,
+                names=todo,
+                on_done=on_done,
+                look=look,
+                suffix=writer.suffixes[0],
+            )
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
 
 
 from convanim.cli.batch import batch  # noqa: E402
+from convanim.cli.templates import templates  # noqa: E402
 
 main.add_command(batch)
+main.add_command(templates)
 
 
 def _add_debug(group: click.Group) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     pass
 
 # Formats whose files keep an alpha channel (``frames`` is a folder of PNGs).
-_ALPHA_FORMATS = ("gif", "apng", "webp", "frames")
+_ALPHA_FORMATS = ("gif", "apng", "webp", "frames", "svg", "html", "pdf")
 # What a comparison's shorter members do once they have finished: start again, or hold.
 SYNCS = ("loop", "hold")
 
@@ -126,7 +126,8 @@ class Look:
         if self.transparent and format_name not in _ALPHA_FORMATS:
             raise SpecError(
                 "transparent",
-                f"{format_name} has no transparency; write .gif, .png, .webp or PNG frames, "
+                f"{format_name} has no transparency; write .gif, .png, .webp, .svg, .html, "
+                ".pdf or PNG frames, "
                 "or leave transparency off",
             )
 

@@ -2,11 +2,14 @@
 
 Owns the format table (like imageio's plugin table): each :class:`Writer` knows its name, the
 suffixes it claims, whether it can run here and how to fix it if not. The format modules
-(``gif``, ``apng``, ``webp``, ``mp4``, ``frames``) are imported only when a writer actually
-writes, so importing this package costs no numpy and no Pillow (``convanim --help`` stays fast).
+(``gif``, ``apng``, ``webp``, ``mp4``, ``frames``; the vector ``svg``, ``html`` and ``pdf``,
+which take the picture instead of frames: ``Writer.takes_picture``) are imported only when a
+writer actually writes, so importing this package costs no numpy and no Pillow (``convanim
+--help`` stays fast).
 
 Frames are numpy arrays ``(H, W, 3 or 4)`` of ``uint8``, passed as any iterable (usually the
-renderer's generator). Writers never import matplotlib.
+renderer's generator). Writers never import matplotlib themselves (PDF pages are drawn by
+``convanim.backends.pdf``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ class WriteOptions:
     / last frame. ``loop``: the loop count written into the file, 0 meaning forever (GIF's
     NETSCAPE2.0 count, APNG's num_plays and WebP's loop count as each format defines it; MP4 and
     frame folders ignore it). ``transparent``: keep the alpha of RGBA frames (otherwise RGBA is
-    flattened onto white). ``fps``: MP4 only; ``None`` derives it from the delays.
+    flattened onto white). ``fps``: MP4 only; ``None`` derives it from the delays. ``comment``:
+    GIF only, text written in a comment extension (``Animation.save`` gives the alt text).
 
     Every duration is at most ``MAX_FRAME_SECONDS`` (60 s), and ``check_total`` bounds the
     whole animation by ``MAX_TOTAL_SECONDS`` (1 hour) once its frame count is known.
@@ -67,6 +71,7 @@ class WriteOptions:
     hold_last: float = 0.0
     transparent: bool = False
     fps: float | None = None
+    comment: str | None = None  # GIF only: text stored in a comment extension (alt text)
 
     def __post_init__(self) -> None:
         if isinstance(self.delay, (list, tuple)):
@@ -98,6 +103,8 @@ class WriteOptions:
         if fps is not None and not 1 / MAX_FRAME_SECONDS <= fps <= MAX_VIDEO_FPS:
             # The video repeats frames at this rate: a huge rate is a huge file.
             raise SpecError("fps", f"{fps!r} is not allowed; must be 1/60 to {MAX_VIDEO_FPS}")
+        if self.comment is not None and not isinstance(self.comment, str):
+            raise SpecError("comment", f"must be text, got {self.comment!r}")
 
     def check_total(self, n_frames: int) -> float:
         """The animation's display time for ``n_frames`` frames, or a ``SpecError`` naming the
@@ -156,6 +163,8 @@ class Writer:
     install_hint: str = ""
     requires: tuple[str, ...] = ()
     probe: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    # A vector writer takes the picture itself (``_picture.PictureInput``), not raster frames.
+    takes_picture: bool = False
 
     def is_available(self) -> bool:
         """True when everything this format needs can be imported (checked on every call)."""
@@ -181,9 +190,25 @@ class Writer:
         options: WriteOptions | None = None,
     ) -> WriteResult:
         """Write ``frames`` to ``path`` atomically; nothing is touched if the format can't run."""
+        if self.takes_picture:
+            raise OutputError(
+                f"{self.name} output is drawn from the picture, not from frames; "
+                "write it with Animation.save"
+            )
         self.ensure_available()
         impl: Any = importlib.import_module(self.module)
         result: WriteResult = impl.write(Path(path), frames, options or WriteOptions())
+        return result
+
+    def write_picture(
+        self, path: str | os.PathLike[str], job: Any, options: WriteOptions | None = None
+    ) -> WriteResult:
+        """Write a ``PictureInput`` (``takes_picture`` writers only) to ``path`` atomically."""
+        if not self.takes_picture:
+            raise OutputError(f"{self.name} output is written from frames, not from a picture")
+        self.ensure_available()
+        impl: Any = importlib.import_module(self.module)
+        result: WriteResult = impl.write(Path(path), job, options or WriteOptions())
         return result
 
 
@@ -236,6 +261,29 @@ _WRITERS: tuple[Writer, ...] = (
         install_hint=_MP4_HINT,
         requires=("imageio_ffmpeg",),
         probe=_ffmpeg_probe,
+    ),
+    Writer(
+        "svg",
+        (".svg",),
+        "animated SVG: vector, plays in a browser with no script (CSS keyframes)",
+        "convanim.export.writers.svg",
+        takes_picture=True,
+    ),
+    Writer(
+        "html",
+        (".html", ".htm"),
+        "interactive HTML player: one self-contained file, step, slider, keyboard",
+        "convanim.export.writers.html",
+        takes_picture=True,
+    ),
+    Writer(
+        "pdf",
+        (".pdf",),
+        "multi-page vector PDF, one page per frame (LaTeX's animate package plays it)",
+        "convanim.export.writers.pdf",
+        requires=("matplotlib",),
+        install_hint="install matplotlib: pip install matplotlib",
+        takes_picture=True,
     ),
     Writer(
         "frames",

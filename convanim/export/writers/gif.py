@@ -27,7 +27,8 @@ drawn with disposal 1 would show the old pixel through, so when a frame turns pi
 transparent the previous frame is stored with disposal 2 (restore to background = clear) over a
 rectangle covering them, and the new frame redraws that rectangle.
 
-Output is deterministic: no timestamps, no comments; same frames give the same bytes.
+Output is deterministic: no timestamps; same frames give the same bytes. ``options.comment``
+(the alt text, from ``Animation.save``) goes into one comment extension after the loop block.
 """
 
 from __future__ import annotations
@@ -342,6 +343,7 @@ def _encode_pass(
     width, height = size
     table_bits = _table_bits(len(palette.rgb) // 3)
     out.write(_header(size, palette.rgb, table_bits, options.loop))
+    out.write(_comment(options.comment))
     canvas = np.zeros((height, width), dtype=np.uint8)
     clear, keep = palette.transparent, palette.keep
     pending: _Pending | None = None
@@ -455,3 +457,15 @@ def _union(a: Rect, b: Rect) -> Rect:
 def _crop(canvas: np.ndarray, rect: Rect) -> np.ndarray:
     x0, y0, x1, y1 = rect
     return canvas[y0:y1, x0:x1]
+
+
+def _comment(text: str | None) -> bytes:
+    """A comment extension holding ``text`` (UTF-8; GIF89a asks for 7-bit ASCII, which the
+    alt text is), in sub-blocks of at most 255 bytes; nothing when there is no text."""
+    if not text:
+        return b""
+    data = text.encode("utf-8")
+    blocks = b"".join(
+        bytes([len(data[k : k + 255])]) + data[k : k + 255] for k in range(0, len(data), 255)
+    )
+    return b"\x21\xfe" + blocks + b"\0"
