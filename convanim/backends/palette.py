@@ -15,8 +15,13 @@ from itertools import combinations
 
 import numpy as np
 
+from convanim.backends import opacity, resolve
+from convanim.model.themes import Theme
+from convanim.scene.display import Picture
+
 MAX_COLOURS = 255  # one GIF palette entry stays free for the writer's "unchanged" index
 _UNKNOWN = 255
+_MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
 
 
 def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
@@ -47,6 +52,25 @@ def blend_palette(flat: Sequence[Sequence[int]], steps: int = 3) -> np.ndarray:
         if len(colours) <= MAX_COLOURS or steps == 0:
             return np.array(colours[:MAX_COLOURS], dtype=np.uint8)
         steps -= 1
+
+
+def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
+    """The flat colours the picture uses, each translucent one composited over every flat
+    one, and a few blends between them; None when there are too many to keep blends (a
+    channel figure's tints), and the writer quantises instead."""
+    flat: list[tuple[int, int, int]] = []
+    translucent: list[tuple[tuple[int, int, int], float]] = []
+    for fill, alpha in picture.colours():
+        seen = alpha * opacity(theme, fill)
+        if seen >= 1:
+            flat.append(resolve(theme, fill))
+        else:
+            translucent.append((resolve(theme, fill), seen))
+    over = [composite(c, t, a) for t, a in translucent for c in flat]
+    colours = list(dict.fromkeys(flat + over))
+    if len(colours) > _MAX_SNAPPED:
+        return None
+    return blend_palette(colours)
 
 
 class Snapper:

@@ -1,0 +1,393 @@
+"""The raster backend: a ``Picture`` made into frames with numpy and Pillow, no matplotlib.
+
+Every primitive is rasterised once into coverage masks (``convanim.backends._rasterise``): the
+static layer when the backend is built, a moving primitive the first time its shape appears
+(a footprint that only moves is one sprite, found again at a whole-pixel offset). Frames are
+made in palette-index space: a pixel is an index into the figure's palette, and drawing colour
+``c`` with coverage ``m`` over index ``i`` is one table lookup, ``lut_c[m, i]``, the palette
+colour nearest to ``c`` blended over colour ``i`` — the blend and snap the matplotlib backend
+does per pixel, done once per (coverage, colour) pair.
+
+A frame restores the rectangle that changed (where this frame's and the last frame's moving
+primitives are) from a cached image of the static primitives below the lowest moving one,
+then composites, clipped to that rectangle, the moving primitives and every static one above
+them, in depth order. The cost of a frame is the size of its rectangle: a footprint under the
+output plane is masked by the plane's own coverage, and nothing else is drawn again.
+
+``index_frames`` gives the index image and the changed rectangle of each frame (what the GIF
+writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every backend does.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from convanim.backends import opacity, resolve
+from convanim.backends._rasterise import inks
+from convanim.backends.palette import MAX_COLOURS, palette_of
+from convanim.model.themes import Theme
+from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+_SPRITES = 512  # moving primitives' masks kept (flat memory however many frames)
+
+
+class Palette:
+    """The figure's colours and the table that composites over them.
+
+    With a palette known in advance (``convanim.backends.palette.palette_of``) every blend
+    snaps to its nearest entry, exactly as the matplotlib backend's frames do. A figure with
+    too many flat colours for that (a channel figure's tints) starts from its flat colours and
+    adds each blend it meets while there is room, then snaps to the nearest.
+
+    The table maps (colour index, alpha, index under) to the index after; it is 16 MiB of
+    lazily zeroed memory holding ``index + 1`` (0: not worked out yet), so only the pages of
+    combinations a figure meets are ever touched.
+    """
+
+    def __init__(self, colours: np.ndarray, fixed: bool, clear: int | None = None) -> None:
+        self.rgb = np.zeros((MAX_COLOURS + 1, 3), np.uint8)
+        self.rgb[: len(colours)] = colours
+        self.count = len(colours)
+        self.fixed = fixed
+        self.clear = clear  # the index of the transparent background, if any
+        self._index: dict[tuple[int, int, int], int] = {}
+        for n, c in enumerate(colours):
+            if n != clear:
+                self._index.setdefault((int(c[0]), int(c[1]), int(c[2])), n)
+        self._table = np.zeros(1 << 24, np.uint8)
+
+    def colours(self) -> np.ndarray:
+        """(n, 3) uint8: the entries in use."""
+        return self.rgb[: self.count].copy()
+
+    def snap(self, rgb: np.ndarray) -> np.ndarray:
+        """Palette indices of (..., 3) colours: exact where the palette has them, else a new
+        entry (while there is room, for a palette not fixed) or the nearest one."""
+        flat = rgb.reshape(-1, 3)
+        keys, inverse = np.unique(flat, axis=0, return_inverse=True)
+        found = np.array([self._entry(tuple(int(v) for v in k)) for k in keys], np.uint8)
+        return found[inverse.ravel()].reshape(rgb.shape[:-1])
+
+    def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
+        """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""
+        key = (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
+        out = self._table[key]
+        unknown = out == 0
+        if unknown.any():
+            todo = np.unique(key[unknown])
+            c, a, u = todo >> 16, (todo >> 8) & 255, todo & 255
+            top = self.rgb[c].astype(np.int32)
+            base = self.rgb[u].astype(np.int32)
+            blended = (base * (255 - a[:, None]) + top * a[:, None]) // 255  # Agg's "over"
+            result = self.snap(blended.astype(np.uint8)[None])[0]
+            if self.clear is not None:
+                # Over nothing, a colour is itself (its coverage goes to the alpha plane).
+                bare = u == self.clear
+                result[bare] = np.where(a[bare] > 0, c[bare], self.clear)
+            self._table[todo] = result + 1
+            out = self._table[key]
+        return out - 1
+
+    def _entry(self, rgb: tuple[int, ...]) -> int:
+        found = self._index.get(rgb)  # type: ignore[call-overload]
+        if found is not None:
+            return found
+        if not self.fixed and self.count < MAX_COLOURS:
+            self.rgb[self.count] = rgb
+            self._index[rgb] = self.count  # type: ignore[index]
+            self.count += 1
+            return self.count - 1
+        pal = self.rgb[: self.count].astype(np.int64)
+        if self.clear is not None:
+            pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
+        nearest = int(((pal - np.array(rgb, np.int64)) ** 2).sum(axis=1).argmin())
+        self._index[rgb] = nearest  # type: ignore[index]
+        return nearest
+
+
+@dataclass(frozen=True, eq=False)
+class Sprite:
+    """A primitive drawn: palette indices and coverage (uint8), top-left pixel at (x, y)."""
+
+    colour: np.ndarray
+    alpha: np.ndarray
+    x: int
+    y: int
+
+    def box(self) -> Rect:
+        height, width = self.alpha.shape
+        return (self.x, self.y, self.x + width, self.y + height)
+
+    def moved(self, dx: int, dy: int) -> Sprite:
+        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy)
+
+
+class RasterFrames:
+    """Frames of a picture, composited in palette-index space (see the module docstring).
+
+    ``crisp`` draws without antialiasing: every pixel is in or out of a shape by its centre.
+    """
+
+    def __init__(
+        self, picture: Picture, theme: Theme, transparent: bool = False, crisp: bool = False
+    ) -> None:
+        self.picture = picture
+        self.theme = theme
+        self.transparent = transparent
+        self.crisp = crisp
+        self.palette = _palette(picture, theme, transparent)
+        self._colours: dict[tuple[Fill, float], tuple[np.ndarray, float]] = {}
+        height, width = picture.height, picture.width
+        bg = self.palette._entry(resolve(theme, picture.background))
+        if transparent and self.palette.clear is not None:
+            bg = self.palette.clear
+        self._static = sorted(
+            ((p.depth, n, self._draw(p)) for n, p in enumerate(picture.static)),
+            key=lambda item: item[:2],
+        )
+        self._backgrounds: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
+        blank = np.full((height, width), bg, np.uint8)
+        self._blank = (blank, np.zeros((height, width), np.uint8) if transparent else None)
+        self._still = self._background(np.inf)
+        self._canvas = self._still[0].copy()
+        self._alpha = None if self._still[1] is None else self._still[1].copy()
+        self._last: Rect | None = None
+        self._sprites: OrderedDict[tuple, Sprite | None] = OrderedDict()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.picture.width, self.picture.height)
+
+    @property
+    def n_frames(self) -> int:
+        return self.picture.n_frames
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def index_frame(self, index: int) -> tuple[np.ndarray, Rect | None]:
+        """Frame ``index`` as palette indices (the backend's canvas: valid until the next
+        call) and the rectangle in which it differs from the frame drawn before it (None:
+        nothing changed)."""
+        moving = sorted(
+            enumerate(self.picture.frame(index)), key=lambda item: (item[1].depth, item[0])
+        )
+        drawn_now = [(p.depth, n, self._sprite(p)) for n, p in moving]
+        here = _clip(_union([s.box() for *_, s in drawn_now if s is not None]), self.size)
+        region = _clip(_union([here, self._last]), self.size)
+        self._last = here
+        if region is None:
+            return self._canvas, None
+        depth = moving[0][1].depth if moving else np.inf
+        x0, y0, x1, y1 = region
+        under, under_alpha = self._background(depth)
+        patch = under[y0:y1, x0:x1].copy()
+        alpha = None if under_alpha is None else under_alpha[y0:y1, x0:x1].copy()
+        # Static primitives above the lowest moving one, where they reach into the region:
+        # their own coverage masks what moved under them.
+        drawn = [
+            (d, 0, n, sprite)
+            for d, n, sprite in self._static
+            if d > depth and sprite is not None and _meets(sprite.box(), region)
+        ]
+        drawn += [(d, 1, n, sprite) for d, n, sprite in drawn_now if sprite is not None]
+        for *_, sprite in sorted(drawn, key=lambda item: item[:3]):
+            self._paint(patch, alpha, sprite, region)
+        changed = self._canvas[y0:y1, x0:x1] != patch
+        self._canvas[y0:y1, x0:x1] = patch
+        if alpha is not None and self._alpha is not None:
+            changed |= self._alpha[y0:y1, x0:x1] != alpha
+            self._alpha[y0:y1, x0:x1] = alpha
+        return self._canvas, _inner(changed, x0, y0)
+
+    def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
+        """Every frame as (indices, changed rectangle); the first frame's rectangle is the
+        whole canvas. The index image is the backend's canvas, overwritten by the next."""
+        self.restart()
+        for index in range(self.n_frames):
+            indices, rect = self.index_frame(index)
+            yield indices, ((0, 0, *self.size) if index == 0 else rect)
+
+    def restart(self) -> None:
+        """Back to the static picture, as before the first frame."""
+        self._canvas[...] = self._still[0]
+        if self._alpha is not None and self._still[1] is not None:
+            self._alpha[...] = self._still[1]
+        self._last = None
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8, or (H, W, 4) when transparent."""
+        indices, _ = self.index_frame(index)
+        return self.rgb(indices)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        self.restart()
+        for index in range(self.n_frames):
+            yield self.frame(index)
+
+    def rgb(self, indices: np.ndarray) -> np.ndarray:
+        """An index image as colours (with the alpha plane when transparent)."""
+        rgb = self.palette.rgb[indices]
+        if self._alpha is None:
+            return rgb
+        return np.concatenate([rgb, self._alpha[..., None]], axis=-1)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _sprite(self, prim: Primitive) -> Sprite | None:
+        """A moving primitive drawn: once per shape, then moved by whole pixels."""
+        key, shift = _shape_key(prim)
+        if key in self._sprites:
+            self._sprites.move_to_end(key)
+            found = self._sprites[key]
+        else:
+            found = self._draw(_moved(prim, -shift[0], -shift[1]))
+            self._sprites[key] = found
+            if len(self._sprites) > _SPRITES:
+                self._sprites.popitem(last=False)
+        return None if found is None else found.moved(*shift)
+
+    def _draw(self, prim: Primitive) -> Sprite | None:
+        """One primitive as a sprite: its layers composited over nothing (premultiplied), the
+        colour of each pixel snapped to the palette."""
+        layers = inks(prim, self.crisp)
+        box = _union([layer.box() for layer in layers])
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box
+        paint = np.zeros((y1 - y0, x1 - x0, 3))
+        cover = np.zeros((y1 - y0, x1 - x0))
+        for layer in layers:
+            rgb, strength = self._colour(layer.colour)
+            lx0, ly0, lx1, ly1 = layer.box()
+            window = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
+            a = layer.mask * (strength / 65025.0)  # coverage and opacity, both of 255
+            paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
+            cover[window] = cover[window] * (1 - a) + a
+        alpha = np.round(cover * 255).astype(np.uint8)
+        seen = cover > 0
+        colour = np.zeros(cover.shape, np.uint8)
+        if seen.any():
+            plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255).astype(np.uint8)
+            colour[seen] = self.palette.snap(plain)
+        return Sprite(colour, alpha, x0, y0)
+
+    def _colour(self, colour: tuple[Fill, float]) -> tuple[np.ndarray, float]:
+        if colour not in self._colours:
+            fill, alpha = colour
+            strength = round(255 * alpha * opacity(self.theme, fill))
+            self._colours[colour] = (np.array(resolve(self.theme, fill), float), strength)
+        return self._colours[colour]
+
+    def _paint(
+        self, patch: np.ndarray, alpha: np.ndarray | None, sprite: Sprite, region: Rect
+    ) -> None:
+        sx0, sy0, sx1, sy1 = sprite.box()
+        rx0, ry0, rx1, ry1 = region
+        x0, y0, x1, y1 = max(sx0, rx0), max(sy0, ry0), min(sx1, rx1), min(sy1, ry1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        inside = (slice(y0 - sy0, y1 - sy0), slice(x0 - sx0, x1 - sx0))
+        cover = sprite.alpha[inside]
+        under = patch[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
+        under[...] = self.palette.compose(sprite.colour[inside], cover, under)
+        if alpha is not None:
+            seen = alpha[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
+            a = cover.astype(np.uint32)
+            seen[...] = seen + ((255 - seen.astype(np.uint32)) * a + 127) // 255
+
+    def _background(self, depth: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """The static primitives drawn before anything at ``depth`` (ties: static first)."""
+        if depth not in self._backgrounds:
+            lower = [d for d in self._backgrounds if d < depth]
+            start = max(lower) if lower else None
+            base = self._backgrounds[start] if start is not None else self._blank
+            indices = base[0].copy()
+            alpha = None if base[1] is None else base[1].copy()
+            whole = (0, 0, *self.size)
+            for d, _, sprite in self._static:
+                if (start is None or d > start) and d <= depth and sprite is not None:
+                    self._paint(indices, alpha, sprite, whole)
+            self._backgrounds[depth] = (indices, alpha)
+        return self._backgrounds[depth]
+
+
+def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
+    known = palette_of(picture, theme)
+    if known is not None and len(known) < MAX_COLOURS:
+        colours, fixed = known, True
+    else:
+        flat: list[tuple[int, int, int]] = []
+        for fill, _ in picture.colours():
+            colour = resolve(theme, fill)
+            if colour not in flat:
+                flat.append(colour)
+        colours, fixed = np.array(flat[: MAX_COLOURS - 1], np.uint8).reshape(-1, 3), False
+    if not transparent:
+        return Palette(colours, fixed)
+    # One entry more: the transparent background (its RGB is the background's).
+    colours = colours[: MAX_COLOURS - 1]
+    bg = np.array([resolve(theme, picture.background)], np.uint8)
+    return Palette(np.concatenate([colours, bg]), fixed, clear=len(colours))
+
+
+def _shape_key(prim: Primitive) -> tuple[tuple, tuple[int, int]]:
+    """A key equal for primitives that differ only by a whole-pixel move, and that move."""
+    if isinstance(prim, Text):
+        shift = (int(np.floor(prim.x)), int(np.floor(prim.y)))
+        rest = (prim.text, prim.x - shift[0], prim.y - shift[1], prim.size, prim.role)
+        return ("t", *rest, prim.ha, prim.va, prim.rotation, prim.font), shift
+    points = np.asarray(prim.points, float)
+    if points.size == 0:
+        return ("empty", type(prim).__name__), (0, 0)
+    corner = np.floor(points.reshape(-1, 2).min(axis=0))
+    shift = (int(corner[0]), int(corner[1]))
+    shape = (points - corner).round(6).tobytes()
+    if isinstance(prim, Polygons):
+        style: tuple = ("p", prim.fill, prim.alpha, prim.edge, prim.width, prim.dash)
+    else:
+        assert isinstance(prim, Segments)
+        style = ("s", prim.role, prim.alpha, prim.width, prim.dash)
+    return (*style, points.shape, shape), shift
+
+
+def _moved(prim: Primitive, dx: float, dy: float) -> Primitive:
+    return prim.moved(dx, dy)
+
+
+def _union(boxes: Sequence[Rect | None]) -> Rect | None:
+    real = [b for b in boxes if b is not None]
+    if not real:
+        return None
+    return (
+        min(b[0] for b in real),
+        min(b[1] for b in real),
+        max(b[2] for b in real),
+        max(b[3] for b in real),
+    )
+
+
+def _clip(box: Rect | None, size: tuple[int, int]) -> Rect | None:
+    if box is None:
+        return None
+    x0, y0 = max(box[0], 0), max(box[1], 0)
+    x1, y1 = min(box[2], size[0]), min(box[3], size[1])
+    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+
+def _meets(box: Rect | None, region: Rect) -> bool:
+    if box is None:
+        return False
+    return box[0] < region[2] and region[0] < box[2] and box[1] < region[3] and region[1] < box[3]
+
+
+def _inner(changed: np.ndarray, dx: int, dy: int) -> Rect | None:
+    rows = np.flatnonzero(changed.any(axis=1))
+    if len(rows) == 0:
+        return None
+    cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
+    return (dx + int(cols[0]), dy + int(rows[0]), dx + int(cols[-1]) + 1, dy + int(rows[-1]) + 1)
