@@ -312,10 +312,12 @@ def write_still(
     dpi: float = 144,
     transparent: bool = False,
     index: int | None = None,
+    crisp: bool = False,
 ) -> None:
     """Save one frame (or, with ``index`` None, the static layer alone) as PNG, PDF or SVG to
     ``target`` (a path or a binary file). PDF and SVG stay vector: a pixel of the display list
-    is a point. Metadata is pinned so that the same picture gives the same bytes."""
+    is a point. Metadata is pinned so that the same picture gives the same bytes. ``crisp``
+    turns antialiasing off (shapes and text)."""
     from matplotlib import rc_context
 
     width, height = picture.size
@@ -325,11 +327,15 @@ def write_still(
     transform = Affine2D().scale(1, -1).translate(0, height).scale(1 / 72) + figure.dpi_scale_trans
     prims = [*picture.static, *(picture.frame(index) if index is not None else ())]
     for prim in in_depth_order(prims):
-        figure.add_artist(artist(prim, theme, transform, figure))
+        made = artist(prim, theme, transform, figure)
+        if crisp:
+            made.set_antialiased(False)
+        figure.add_artist(made)
     meta = {
         "png": {"Software": None},
         "pdf": {"CreationDate": None, "Producer": None},
         "svg": {"Date": None},
     }[fmt]
-    with rc_context({"svg.hashsalt": "convanim"}):  # SVG ids from a fixed salt
+    # SVG ids from a fixed salt.
+    with rc_context({"svg.hashsalt": "convanim", "text.antialiased": not crisp}):
         figure.savefig(target, format=fmt, dpi=dpi, metadata=meta, transparent=transparent)

@@ -43,6 +43,8 @@ def _look_option_list() -> list[Callable[..., Any]]:
                      help="Input/output captions and a parameter line (default: comparisons)."),
         click.option("--formula", is_flag=True, default=None,
                      help="Add the output-size formula to the captions (implies --labels)."),
+        click.option("--crisp", is_flag=True, default=None,
+                     help="No antialiasing: flat colours only, the smallest files."),
     ]  # fmt: skip
 
 
@@ -96,7 +98,8 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-_LOOK_FLAGS = ("theme", "transparent", "width", "scale", "font_scale", "labels", "formula", "sums")
+_LOOK_FLAGS = ("theme", "transparent", "width", "scale", "font_scale", "labels", "formula", "sums",
+               "crisp")  # fmt: skip
 _TIMING_FLAGS = ("delay", "hold_first", "hold_last", "loop")
 _OUTPUT_FLAGS = ("output", "fmt", "frames_dir", "storyboard", "every", "columns", "dpi", "fps",
                  "reverse", "max_frames", *_LOOK_FLAGS, *_TIMING_FLAGS)  # fmt: skip
