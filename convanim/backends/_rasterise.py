@@ -24,7 +24,7 @@ from convanim.backends._fonts import ink, line_box, text_mask
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
-_SHIFT = 0.0
+_SHIFT = 0.001  # past the tie: a boundary on a sample line is outside
 _SEQUENTIAL = True
 
 

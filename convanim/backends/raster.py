@@ -178,11 +178,15 @@ class RasterFrames:
         )
         drawn_now = [(p.depth, n, self._sprite(p)) for n, p in moving]
         here = _clip(_union([s.box() for *_, s in drawn_now if s is not None]), self.size)
-        region = _clip(_union([here, self._last]), self.size)
+        regions = _regions(here, self._last, self.size)
         self._last = here
-        if region is None:
-            return self._canvas, None
         depth = moving[0][1].depth if moving else np.inf
+        changed = [self._redraw(region, depth, drawn_now) for region in regions]
+        return self._canvas, _union(changed)
+
+    def _redraw(self, region: Rect, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
+        """Draw ``region`` of the canvas again: the static background below ``depth``, then
+        the moving sprites and the static ones above, in depth order; the changed part."""
         x0, y0, x1, y1 = region
         under, under_alpha = self._background(depth)
         patch = under[y0:y1, x0:x1].copy()
@@ -194,7 +198,7 @@ class RasterFrames:
             for d, n, sprite in self._static
             if d > depth and sprite is not None and _meets(sprite.box(), region)
         ]
-        drawn += [(d, 1, n, sprite) for d, n, sprite in drawn_now if sprite is not None]
+        drawn += [(d, 1, n, sprite) for d, n, sprite in moving if sprite is not None]
         for *_, sprite in sorted(drawn, key=lambda item: item[:3]):
             self._paint(patch, alpha, sprite, region)
         changed = self._canvas[y0:y1, x0:x1] != patch
@@ -202,7 +206,7 @@ class RasterFrames:
         if alpha is not None and self._alpha is not None:
             changed |= self._alpha[y0:y1, x0:x1] != alpha
             self._alpha[y0:y1, x0:x1] = alpha
-        return self._canvas, _inner(changed, x0, y0)
+        return _inner(changed, x0, y0)
 
     def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
         """Every frame as (indices, changed rectangle); the first frame's rectangle is the
@@ -357,6 +361,24 @@ def _shape_key(prim: Primitive) -> tuple[tuple, tuple[int, int]]:
 
 def _moved(prim: Primitive, dx: float, dy: float) -> Primitive:
     return prim.moved(dx, dy)
+
+
+def _regions(here: Rect | None, last: Rect | None, size: tuple[int, int]) -> list[Rect]:
+    """What a frame draws again: where its moving primitives are and where the last frame's
+    were; two rectangles when their union would be mostly neither (a footprint jumping back
+    to the start of the next row), else one."""
+    boxes = [b for b in (here, last) if b is not None]
+    if len(boxes) < 2:
+        return boxes
+    whole = _clip(_union(boxes), size)
+    assert whole is not None
+    if _area(whole) <= sum(_area(b) for b in boxes) or _meets(boxes[0], boxes[1]):
+        return [whole]
+    return boxes
+
+
+def _area(box: Rect) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _union(boxes: Sequence[Rect | None]) -> Rect | None:

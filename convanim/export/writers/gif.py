@@ -111,13 +111,14 @@ def write_indexed(
         raise ValueError("no frames to write") from None
     height, width = first.shape
     with atomic_file(path) as out, spool_beside(path) as spool:
-        used = np.zeros(256, bool)
+        order: list[int] = []
         chained = itertools.chain([(first, rect)], iterator)
-        records = _spool_indexed(chained, spool, options, used)
-        colours = np.asarray(palette(), np.uint8)[: _MAX_COLOURS - 1]
-        # Only the colours drawn, so the table (and every LZW code) is as small as it can be;
-        # the spare slot after them is the "keep" index, as in ``write``.
-        kept = np.flatnonzero(used[: len(colours)])
+        records = _spool_indexed(chained, spool, options, order, palette)
+        colours = np.asarray(palette(), np.uint8)
+        # Only the colours drawn, in the order ``write`` would number them (as first seen,
+        # by colour key within a frame), so both paths write the same bytes; the spare slot
+        # after them is the "keep" index.
+        kept = np.array(order[: _MAX_COLOURS - 1], np.int64)
         lut = np.zeros(256, np.uint8)
         lut[kept] = np.arange(len(kept))
         table = _Palette(colours[kept].tobytes() + b"\0\0\0", lut, None, keep=len(kept))
@@ -137,12 +138,14 @@ def _spool_indexed(
     frames: Iterable[tuple[np.ndarray, Rect | None]],
     spool: BinaryIO,
     options: WriteOptions,
-    used: np.ndarray,
+    order: list[int],
+    palette: Callable[[], np.ndarray],
 ) -> list[_Record]:
     """Changed rectangles to the spool, with each frame's display time (as ``FrameStream``
-    times RGB frames: delay, hold_first on the first, hold_last on the last); marks in
-    ``used`` every index stored."""
+    times RGB frames: delay, hold_first on the first, hold_last on the last); appends to
+    ``order`` each index the first time it is stored."""
     records: list[_Record] = []
+    seen: set[int] = set()
     count = 0
     for index, (indices, rect) in enumerate(frames):
         seconds = options.frame_delay(index) + (options.hold_first if index == 0 else 0.0)
@@ -154,7 +157,13 @@ def _spool_indexed(
             continue
         x0, y0, x1, y1 = rect
         region = np.ascontiguousarray(indices[y0:y1, x0:x1], np.uint8)
-        used[np.bincount(region.ravel(), minlength=256) > 0] = True
+        present = np.flatnonzero(np.bincount(region.ravel(), minlength=256))
+        new = [int(i) for i in present if int(i) not in seen]
+        if new:
+            rgb = np.asarray(palette(), np.uint32)[new]
+            keys = rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16)
+            order.extend(new[k] for k in np.argsort(keys, kind="stable"))
+            seen.update(new)
         spool.write(region.tobytes())
         records.append(_Record(rect, "u1", seconds))
     records[-1].seconds += options.hold_last
