@@ -24,8 +24,8 @@ from convanim.backends._fonts import ink, line_box, text_mask
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
+_MAX_SAMPLES = 1 << 22  # supersampled pixels of one mask at most
 _SHIFT = 0.001  # past the tie: a boundary on a sample line is outside
-_SEQUENTIAL = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,17 +66,6 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
     points = _snapped(points, stroke, closed=True)
     out: list[Ink] = []
     fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,) * len(points)
-    if prim.edge is not None and prim.width > 0 and _SEQUENTIAL:
-        for polygon, fill in zip(points, fills):
-            if fill is not None:
-                made = _fill([polygon], sample)
-                if made is not None:
-                    out.append(Ink((fill, prim.alpha), *made))
-            quads = _stroke(_closed(polygon), prim.width, prim.dash, square=prim.dash is None)
-            made = _fill(quads, sample)
-            if made is not None:
-                out.append(Ink((prim.edge, 1.0), *made))
-        return out
     groups: dict[Fill, list[np.ndarray]] = {}
     for polygon, fill in zip(points, fills):
         if fill is not None:
@@ -177,6 +166,9 @@ def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int,
     width, height = int(x1 - x0), int(y1 - y0)
     if width <= 0 or height <= 0:
         return None
+    if sample > 1:
+        # Large shapes (a 64x64 grid's lines) get fewer samples: memory and time stay bounded.
+        sample = max(2, min(sample, int((_MAX_SAMPLES / (width * height)) ** 0.5)))
     canvas = Image.new("L", (width * sample, height * sample), 0)
     draw = ImageDraw.Draw(canvas)
     origin = np.array([x0, y0], float)

@@ -68,9 +68,13 @@ class Palette:
     def snap(self, rgb: np.ndarray) -> np.ndarray:
         """Palette indices of (..., 3) colours: exact where the palette has them, else a new
         entry (while there is room, for a palette not fixed) or the nearest one."""
-        flat = rgb.reshape(-1, 3)
-        keys, inverse = np.unique(flat, axis=0, return_inverse=True)
-        found = np.array([self._entry(tuple(int(v) for v in k)) for k in keys], np.uint8)
+        flat = rgb.reshape(-1, 3).astype(np.uint32)
+        packed = flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2]
+        keys, inverse = np.unique(packed, return_inverse=True)
+        found = np.array(
+            [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
+            np.uint8,
+        )
         return found[inverse.ravel()].reshape(rgb.shape[:-1])
 
     def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
@@ -262,18 +266,27 @@ class RasterFrames:
         box = _union([layer.box() for layer in layers])
         if box is None:
             return None
+        if len(layers) == 1:
+            # One colour (most primitives): its index everywhere, its coverage as alpha.
+            layer = layers[0]
+            rgb, strength = self._colour(layer.colour)
+            index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
+            alpha = ((layer.mask.astype(np.uint32) * strength + 127) // 255).astype(np.uint8)
+            return Sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
         x0, y0, x1, y1 = box
-        paint = np.zeros((y1 - y0, x1 - x0, 3))
-        cover = np.zeros((y1 - y0, x1 - x0))
+        paint = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        cover = np.zeros((y1 - y0, x1 - x0), np.float32)
         for layer in layers:
             rgb, strength = self._colour(layer.colour)
             lx0, ly0, lx1, ly1 = layer.box()
             window = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
-            a = layer.mask * (strength / 65025.0)  # coverage and opacity, both of 255
-            paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
+            a = layer.mask * np.float32(strength / 65025.0)  # coverage and opacity, of 255 each
+            paint[window] = (
+                paint[window] * (1 - a[..., None]) + rgb.astype(np.float32) * a[..., None]
+            )
             cover[window] = cover[window] * (1 - a) + a
         alpha = np.round(cover * 255).astype(np.uint8)
-        seen = cover > 0
+        seen = alpha > 0
         colour = np.zeros(cover.shape, np.uint8)
         if seen.any():
             plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255).astype(np.uint8)
