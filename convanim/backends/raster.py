@@ -20,6 +20,7 @@ writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every bac
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,25 @@ from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
-_SPRITES = 512  # moving primitives' masks kept (flat memory however many frames)
+_SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
+_SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
+_KEPT = [0]  # their bytes
+_TOKENS = itertools.count()
+
+
+def _remember(key: tuple, sprite: Sprite | None) -> None:
+    _SPRITES[key] = sprite
+    _KEPT[0] += _bytes(sprite)
+    while _KEPT[0] > _SPRITE_BYTES and len(_SPRITES) > 1:
+        _, dropped = _SPRITES.popitem(last=False)
+        _KEPT[0] -= _bytes(dropped)
+
+
+def _bytes(sprite: Sprite | None) -> int:
+    if sprite is None:
+        return 64
+    extra = sum(a.nbytes for a in sprite.sparse) if sprite.sparse is not None else 0
+    return sprite.colour.nbytes + sprite.alpha.nbytes + extra
 
 
 class Palette:
@@ -60,6 +79,7 @@ class Palette:
             if n != clear:
                 self._index.setdefault((int(c[0]), int(c[1]), int(c[2])), n)
         self._table = np.zeros(1 << 24, np.uint8)
+        self.token = next(_TOKENS)  # names this palette in the sprite cache
 
     def colours(self) -> np.ndarray:
         """(n, 3) uint8: the entries in use."""
@@ -71,15 +91,29 @@ class Palette:
         flat = rgb.reshape(-1, 3).astype(np.uint32)
         packed = flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2]
         keys, inverse = np.unique(packed, return_inverse=True)
-        found = np.array(
-            [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
-            np.uint8,
-        )
+        if self.fixed:
+            # Nearest entry of a palette that never grows: one distance table for all.
+            wanted = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
+            pal = self.rgb[: self.count].astype(np.int32)
+            distance = ((wanted[:, None, :].astype(np.int32) - pal[None]) ** 2).sum(axis=2)
+            if self.clear is not None:
+                distance[:, self.clear] = 1 << 30  # never snap a colour to "transparent"
+            found = distance.argmin(axis=1).astype(np.uint8)
+        else:
+            found = np.array(
+                [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
+                np.uint8,
+            )
         return found[inverse.ravel()].reshape(rgb.shape[:-1])
 
     def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
         """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""
-        key = (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
+        return self.compose_keys(
+            (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
+        )
+
+    def compose_keys(self, key: np.ndarray) -> np.ndarray:
+        """``compose`` of packed keys: colour << 16 | alpha << 8 | under."""
         out = self._table[key]
         unknown = out == 0
         if unknown.any():
@@ -122,13 +156,27 @@ class Sprite:
     alpha: np.ndarray
     x: int
     y: int
+    # A mostly empty sprite (a ray's box) also lists its drawn pixels: (rows, cols, and
+    # colour << 16 | alpha << 8 of each), so painting it costs those pixels, not its box.
+    sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def box(self) -> Rect:
         height, width = self.alpha.shape
         return (self.x, self.y, self.x + width, self.y + height)
 
     def moved(self, dx: int, dy: int) -> Sprite:
-        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy)
+        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
+
+
+def _sprite(colour: np.ndarray, alpha: np.ndarray, x: int, y: int) -> Sprite:
+    rows, cols = np.nonzero(alpha)
+    sparse = None
+    if len(rows) < alpha.size // 3:
+        packed = (colour[rows, cols].astype(np.int32) << 16) | (
+            alpha[rows, cols].astype(np.int32) << 8
+        )
+        sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
+    return Sprite(colour, alpha, x, y, sparse)
 
 
 class RasterFrames:
@@ -151,7 +199,7 @@ class RasterFrames:
         if transparent and self.palette.clear is not None:
             bg = self.palette.clear
         self._static = sorted(
-            ((p.depth, n, self._draw(p)) for n, p in enumerate(picture.static)),
+            ((p.depth, n, self._sprite(p)) for n, p in enumerate(picture.static)),
             key=lambda item: item[:2],
         )
         self._backgrounds: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
@@ -161,7 +209,6 @@ class RasterFrames:
         self._canvas = self._still[0].copy()
         self._alpha = None if self._still[1] is None else self._still[1].copy()
         self._last: Rect | None = None
-        self._sprites: OrderedDict[tuple, Sprite | None] = OrderedDict()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -247,16 +294,17 @@ class RasterFrames:
     # -- helpers -------------------------------------------------------------------------------
 
     def _sprite(self, prim: Primitive) -> Sprite | None:
-        """A moving primitive drawn: once per shape, then moved by whole pixels."""
-        key, shift = _shape_key(prim)
-        if key in self._sprites:
-            self._sprites.move_to_end(key)
-            found = self._sprites[key]
+        """A primitive drawn: once per shape, then moved by whole pixels. Shapes are shared
+        by every backend with the same palette, theme and crispness (a gallery's figures
+        draw the same grids and footprints)."""
+        shape, shift = _shape_key(prim)
+        key = (self.palette.token, self.theme, self.crisp, shape)
+        if key in _SPRITES:
+            _SPRITES.move_to_end(key)
+            found = _SPRITES[key]
         else:
             found = self._draw(_moved(prim, -shift[0], -shift[1]))
-            self._sprites[key] = found
-            if len(self._sprites) > _SPRITES:
-                self._sprites.popitem(last=False)
+            _remember(key, found)
         return None if found is None else found.moved(*shift)
 
     def _draw(self, prim: Primitive) -> Sprite | None:
@@ -272,7 +320,7 @@ class RasterFrames:
             rgb, strength = self._colour(layer.colour)
             index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
             alpha = ((layer.mask.astype(np.uint32) * strength + 127) // 255).astype(np.uint8)
-            return Sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
+            return _sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
         x0, y0, x1, y1 = box
         paint = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
         cover = np.zeros((y1 - y0, x1 - x0), np.float32)
@@ -291,7 +339,7 @@ class RasterFrames:
         if seen.any():
             plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255).astype(np.uint8)
             colour[seen] = self.palette.snap(plain)
-        return Sprite(colour, alpha, x0, y0)
+        return _sprite(colour, alpha, x0, y0)
 
     def _colour(self, colour: tuple[Fill, float]) -> tuple[np.ndarray, float]:
         if colour not in self._colours:
@@ -307,6 +355,16 @@ class RasterFrames:
         rx0, ry0, rx1, ry1 = region
         x0, y0, x1, y1 = max(sx0, rx0), max(sy0, ry0), min(sx1, rx1), min(sy1, ry1)
         if x0 >= x1 or y0 >= y1:
+            return
+        if sprite.sparse is not None and (x0, y0, x1, y1) == (sx0, sy0, sx1, sy1):
+            rows, cols, packed = sprite.sparse
+            rows, cols = rows + (sy0 - ry0), cols + (sx0 - rx0)
+            below = patch[rows, cols]
+            patch[rows, cols] = self.palette.compose_keys(packed | below)
+            if alpha is not None:
+                a = (packed >> 8) & 255
+                seen = alpha[rows, cols].astype(np.int32)
+                alpha[rows, cols] = seen + ((255 - seen) * a + 127) // 255
             return
         inside = (slice(y0 - sy0, y1 - sy0), slice(x0 - sx0, x1 - sx0))
         cover = sprite.alpha[inside]
@@ -333,8 +391,21 @@ class RasterFrames:
         return self._backgrounds[depth]
 
 
+_PALETTES: OrderedDict[bytes, Palette] = OrderedDict()
+
+
 def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
     known = palette_of(picture, theme)
+    if known is not None and len(known) < MAX_COLOURS and not transparent:
+        # A fixed palette never changes, so its table serves every figure that has it (a
+        # gallery's figures share a few): what one figure worked out, the next reuses.
+        key = known.tobytes()
+        if key not in _PALETTES:
+            _PALETTES[key] = Palette(known, fixed=True)
+            if len(_PALETTES) > 4:
+                _PALETTES.popitem(last=False)
+        _PALETTES.move_to_end(key)
+        return _PALETTES[key]
     if known is not None and len(known) < MAX_COLOURS:
         colours, fixed = known, True
     else:
