@@ -183,15 +183,25 @@ class RasterFrames:
     """Frames of a picture, composited in palette-index space (see the module docstring).
 
     ``crisp`` draws without antialiasing: every pixel is in or out of a shape by its centre.
+    ``crisp_rays`` draws only the lines that move from frame to frame (the projection rays)
+    that way, over an antialiased picture: the rays' soft edges were about a third of a GIF's
+    bytes (the 19 reference figures: 1.93 MB, 1.35 MB with crisp rays), and one-pixel rays
+    look the same either way at their size.
     """
 
     def __init__(
-        self, picture: Picture, theme: Theme, transparent: bool = False, crisp: bool = False
+        self,
+        picture: Picture,
+        theme: Theme,
+        transparent: bool = False,
+        crisp: bool = False,
+        crisp_rays: bool = True,
     ) -> None:
         self.picture = picture
         self.theme = theme
         self.transparent = transparent
         self.crisp = crisp
+        self.crisp_rays = crisp_rays
         self.palette = _palette(picture, theme, transparent)
         self._colours: dict[tuple[Fill, float], tuple[np.ndarray, float]] = {}
         height, width = picture.height, picture.width
@@ -227,7 +237,7 @@ class RasterFrames:
         moving = sorted(
             enumerate(self.picture.frame(index)), key=lambda item: (item[1].depth, item[0])
         )
-        drawn_now = [(p.depth, n, self._sprite(p)) for n, p in moving]
+        drawn_now = [(p.depth, n, self._sprite(p, moving=True)) for n, p in moving]
         here = _clip(_union([s.box() for *_, s in drawn_now if s is not None]), self.size)
         regions = _regions(here, self._last, self.size)
         self._last = here
@@ -293,24 +303,26 @@ class RasterFrames:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _sprite(self, prim: Primitive) -> Sprite | None:
+    def _sprite(self, prim: Primitive, moving: bool = False) -> Sprite | None:
         """A primitive drawn: once per shape, then moved by whole pixels. Shapes are shared
         by every backend with the same palette, theme and crispness (a gallery's figures
-        draw the same grids and footprints)."""
+        draw the same grids and footprints). Moving lines (the projection rays) are drawn
+        crisp when ``crisp_rays`` is set."""
+        crisp = self.crisp or (moving and self.crisp_rays and isinstance(prim, Segments))
         shape, shift = _shape_key(prim)
-        key = (self.palette.token, self.theme, self.crisp, shape)
+        key = (self.palette.token, self.theme, crisp, shape)
         if key in _SPRITES:
             _SPRITES.move_to_end(key)
             found = _SPRITES[key]
         else:
-            found = self._draw(_moved(prim, -shift[0], -shift[1]))
+            found = self._draw(_moved(prim, -shift[0], -shift[1]), crisp)
             _remember(key, found)
         return None if found is None else found.moved(*shift)
 
-    def _draw(self, prim: Primitive) -> Sprite | None:
+    def _draw(self, prim: Primitive, crisp: bool) -> Sprite | None:
         """One primitive as a sprite: its layers composited over nothing (premultiplied), the
         colour of each pixel snapped to the palette."""
-        layers = inks(prim, self.crisp)
+        layers = inks(prim, crisp)
         box = _union([layer.box() for layer in layers])
         if box is None:
             return None
