@@ -151,7 +151,7 @@ class Animation:
         write_options.check_total(self.n_frames)
         if writer.name == "gif" and not write_options.transparent:
             # The raster backend's index frames go to the GIF as they are: no RGB round trip.
-            from convanim.export.writers.gif import write_indexed
+            from convanim.export.writers.gif_indexed import write_indexed
 
             renderer = self.__dict__.pop("_renderer", None) or self._new_renderer()
             frames = self._index_frames(renderer)

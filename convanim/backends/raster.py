@@ -20,24 +20,23 @@ writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every bac
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from convanim.backends import opacity, resolve
+from convanim.backends._composite import Palette, Rect, Sprite, _sprite
 from convanim.backends._rasterise import inks
 from convanim.backends.palette import MAX_COLOURS, palette_of
 from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text
 
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+_BAND = 32  # rows composited at a time when a sprite has several layers
+_RECENT = 16  # moving shapes a backend keeps (a footprint's few, the last frames' rays)
 _SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
 _SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
 _KEPT = [0]  # their bytes
-_TOKENS = itertools.count()
 
 
 def _remember(key: tuple, sprite: Sprite | None) -> None:
@@ -53,130 +52,6 @@ def _bytes(sprite: Sprite | None) -> int:
         return 64
     extra = sum(a.nbytes for a in sprite.sparse) if sprite.sparse is not None else 0
     return sprite.colour.nbytes + sprite.alpha.nbytes + extra
-
-
-class Palette:
-    """The figure's colours and the table that composites over them.
-
-    With a palette known in advance (``convanim.backends.palette.palette_of``) every blend
-    snaps to its nearest entry, exactly as the matplotlib backend's frames do. A figure with
-    too many flat colours for that (a channel figure's tints) starts from its flat colours and
-    adds each blend it meets while there is room, then snaps to the nearest.
-
-    The table maps (colour index, alpha, index under) to the index after; it is 16 MiB of
-    lazily zeroed memory holding ``index + 1`` (0: not worked out yet), so only the pages of
-    combinations a figure meets are ever touched.
-    """
-
-    def __init__(self, colours: np.ndarray, fixed: bool, clear: int | None = None) -> None:
-        self.rgb = np.zeros((MAX_COLOURS + 1, 3), np.uint8)
-        self.rgb[: len(colours)] = colours
-        self.count = len(colours)
-        self.fixed = fixed
-        self.clear = clear  # the index of the transparent background, if any
-        self._index: dict[tuple[int, int, int], int] = {}
-        for n, c in enumerate(colours):
-            if n != clear:
-                self._index.setdefault((int(c[0]), int(c[1]), int(c[2])), n)
-        self._table = np.zeros(1 << 24, np.uint8)
-        self.token = next(_TOKENS)  # names this palette in the sprite cache
-
-    def colours(self) -> np.ndarray:
-        """(n, 3) uint8: the entries in use."""
-        return self.rgb[: self.count].copy()
-
-    def snap(self, rgb: np.ndarray) -> np.ndarray:
-        """Palette indices of (..., 3) colours: exact where the palette has them, else a new
-        entry (while there is room, for a palette not fixed) or the nearest one."""
-        flat = rgb.reshape(-1, 3).astype(np.uint32)
-        packed = flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2]
-        keys, inverse = np.unique(packed, return_inverse=True)
-        if self.fixed:
-            # Nearest entry of a palette that never grows: one distance table for all.
-            wanted = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
-            pal = self.rgb[: self.count].astype(np.int32)
-            distance = ((wanted[:, None, :].astype(np.int32) - pal[None]) ** 2).sum(axis=2)
-            if self.clear is not None:
-                distance[:, self.clear] = 1 << 30  # never snap a colour to "transparent"
-            found = distance.argmin(axis=1).astype(np.uint8)
-        else:
-            found = np.array(
-                [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
-                np.uint8,
-            )
-        return found[inverse.ravel()].reshape(rgb.shape[:-1])
-
-    def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
-        """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""
-        return self.compose_keys(
-            (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
-        )
-
-    def compose_keys(self, key: np.ndarray) -> np.ndarray:
-        """``compose`` of packed keys: colour << 16 | alpha << 8 | under."""
-        out = self._table[key]
-        unknown = out == 0
-        if unknown.any():
-            todo = np.unique(key[unknown])
-            c, a, u = todo >> 16, (todo >> 8) & 255, todo & 255
-            top = self.rgb[c].astype(np.int32)
-            base = self.rgb[u].astype(np.int32)
-            blended = (base * (255 - a[:, None]) + top * a[:, None]) // 255  # Agg's "over"
-            result = self.snap(blended.astype(np.uint8)[None])[0]
-            if self.clear is not None:
-                # Over nothing, a colour is itself (its coverage goes to the alpha plane).
-                bare = u == self.clear
-                result[bare] = np.where(a[bare] > 0, c[bare], self.clear)
-            self._table[todo] = result + 1
-            out = self._table[key]
-        return out - 1
-
-    def _entry(self, rgb: tuple[int, ...]) -> int:
-        found = self._index.get(rgb)  # type: ignore[call-overload]
-        if found is not None:
-            return found
-        if not self.fixed and self.count < MAX_COLOURS:
-            self.rgb[self.count] = rgb
-            self._index[rgb] = self.count  # type: ignore[index]
-            self.count += 1
-            return self.count - 1
-        pal = self.rgb[: self.count].astype(np.int64)
-        if self.clear is not None:
-            pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
-        nearest = int(((pal - np.array(rgb, np.int64)) ** 2).sum(axis=1).argmin())
-        self._index[rgb] = nearest  # type: ignore[index]
-        return nearest
-
-
-@dataclass(frozen=True, eq=False)
-class Sprite:
-    """A primitive drawn: palette indices and coverage (uint8), top-left pixel at (x, y)."""
-
-    colour: np.ndarray
-    alpha: np.ndarray
-    x: int
-    y: int
-    # A mostly empty sprite (a ray's box) also lists its drawn pixels: (rows, cols, and
-    # colour << 16 | alpha << 8 of each), so painting it costs those pixels, not its box.
-    sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def box(self) -> Rect:
-        height, width = self.alpha.shape
-        return (self.x, self.y, self.x + width, self.y + height)
-
-    def moved(self, dx: int, dy: int) -> Sprite:
-        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
-
-
-def _sprite(colour: np.ndarray, alpha: np.ndarray, x: int, y: int) -> Sprite:
-    rows, cols = np.nonzero(alpha)
-    sparse = None
-    if len(rows) < alpha.size // 3:
-        packed = (colour[rows, cols].astype(np.int32) << 16) | (
-            alpha[rows, cols].astype(np.int32) << 8
-        )
-        sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
-    return Sprite(colour, alpha, x, y, sparse)
 
 
 class RasterFrames:
@@ -219,6 +94,7 @@ class RasterFrames:
         self._canvas = self._still[0].copy()
         self._alpha = None if self._still[1] is None else self._still[1].copy()
         self._last: Rect | None = None
+        self._recent: OrderedDict[tuple, Sprite | None] = OrderedDict()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -311,12 +187,22 @@ class RasterFrames:
         crisp = self.crisp or (moving and self.crisp_rays and isinstance(prim, Segments))
         shape, shift = _shape_key(prim)
         key = (self.palette.token, self.theme, crisp, shape)
-        if key in _SPRITES:
-            _SPRITES.move_to_end(key)
+        # Moving shapes that never come back (rays) would fill a shared cache: they live in
+        # this backend's few recent ones, and only the static layer is shared.
+        cache = self._recent if moving else _SPRITES
+        if key in cache:
+            cache.move_to_end(key)
+            found = cache[key]
+        elif key in _SPRITES:
             found = _SPRITES[key]
         else:
             found = self._draw(_moved(prim, -shift[0], -shift[1]), crisp)
-            _remember(key, found)
+            if moving:
+                cache[key] = found
+                if len(cache) > _RECENT:
+                    cache.popitem(last=False)
+            else:
+                _remember(key, found)
         return None if found is None else found.moved(*shift)
 
     def _draw(self, prim: Primitive, crisp: bool) -> Sprite | None:
@@ -334,30 +220,37 @@ class RasterFrames:
             alpha = ((layer.mask.astype(np.uint32) * strength + 127) // 255).astype(np.uint8)
             return _sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
         x0, y0, x1, y1 = box
-        paint = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
-        cover = np.zeros((y1 - y0, x1 - x0), np.float32)
-        for layer in layers:
-            rgb, strength = self._colour(layer.colour)
-            lx0, ly0, lx1, ly1 = layer.box()
-            window = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
-            a = layer.mask * np.float32(strength / 65025.0)  # coverage and opacity, of 255 each
-            paint[window] = (
-                paint[window] * (1 - a[..., None]) + rgb.astype(np.float32) * a[..., None]
-            )
-            cover[window] = cover[window] * (1 - a) + a
-        alpha = np.round(cover * 255).astype(np.uint8)
-        seen = alpha > 0
-        colour = np.zeros(cover.shape, np.uint8)
-        if seen.any():
-            plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255).astype(np.uint8)
-            colour[seen] = self.palette.snap(plain)
+        alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        colour = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        # In bands of rows, so the float buffers stay small whatever the sprite's size.
+        for top in range(y0, y1, _BAND):
+            bottom = min(top + _BAND, y1)
+            paint = np.zeros((bottom - top, x1 - x0, 3), np.float32)
+            cover = np.zeros((bottom - top, x1 - x0), np.float32)
+            for layer in layers:
+                rgb, strength = self._colour(layer.colour)
+                lx0, ly0, lx1, ly1 = layer.box()
+                r0, r1 = max(ly0, top), min(ly1, bottom)
+                if r0 >= r1:
+                    continue
+                window = (slice(r0 - top, r1 - top), slice(lx0 - x0, lx1 - x0))
+                # Coverage and opacity, both of 255.
+                a = layer.mask[r0 - ly0 : r1 - ly0] * np.float32(strength / 65025.0)
+                paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
+                cover[window] = cover[window] * (1 - a) + a
+            band = alpha[top - y0 : bottom - y0]
+            band[...] = np.round(cover * 255)
+            seen = band > 0
+            if seen.any():
+                plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
+                colour[top - y0 : bottom - y0][seen] = self.palette.snap(plain.astype(np.uint8))
         return _sprite(colour, alpha, x0, y0)
 
     def _colour(self, colour: tuple[Fill, float]) -> tuple[np.ndarray, float]:
         if colour not in self._colours:
             fill, alpha = colour
             strength = round(255 * alpha * opacity(self.theme, fill))
-            self._colours[colour] = (np.array(resolve(self.theme, fill), float), strength)
+            self._colours[colour] = (np.array(resolve(self.theme, fill), np.float32), strength)
         return self._colours[colour]
 
     def _paint(

@@ -27,18 +27,17 @@ drawn with disposal 1 would show the old pixel through, so when a frame turns pi
 transparent the previous frame is stored with disposal 2 (restore to background = clear) over a
 rectangle covering them, and the new frame redraws that rectangle.
 
-Frames that come as palette indices with their changed rectangle (``write_indexed``, from the
-raster backend) skip pass 1's packing and lookups: the rectangles are spooled as they are and
-the palette is the backend's.
+Frames that come as palette indices with their changed rectangle (the raster backend's) skip
+pass 1's packing and lookups: ``convanim.export.writers.gif_indexed`` spools the rectangles as
+they are and shares pass 2 with this module.
 
 Output is deterministic: no timestamps, no comments; same frames give the same bytes.
 """
 
 from __future__ import annotations
 
-import itertools
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,12 +45,11 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
-from convanim.errors import SpecError
 from convanim.export.atomic import atomic_file, spool_beside
 from convanim.export.writers import WriteOptions, WriteResult
 from convanim.export.writers._common import FrameStream, open_frames
 
-__all__ = ["write", "write_indexed"]
+__all__ = ["write"]
 
 _MAX_COLOURS = 256
 # Colour keys are 24-bit RGB (R | G << 8 | B << 16); fully transparent pixels share one key
@@ -90,88 +88,6 @@ def write(path: Path, frames: Iterable[np.ndarray], options: WriteOptions) -> Wr
         bytes=path.stat().st_size,
         duration=seconds,
     )
-
-
-def write_indexed(
-    path: Path,
-    frames: Iterable[tuple[np.ndarray, Rect | None]],
-    palette: Callable[[], np.ndarray],
-    options: WriteOptions,
-) -> WriteResult:
-    """Write an animated GIF from palette-index frames, as a backend that composites in index
-    space makes them: each frame is (indices (H, W) uint8, the rectangle that changed since
-    the frame before, None when nothing did; the first frame's is the whole canvas).
-    ``palette()`` gives the (n <= 255, 3) colours once every frame was drawn (a palette may
-    grow while frames are made). No colour is looked up and no frame compared whole: the
-    changed rectangles go straight to the spool, then to the same encode pass as ``write``."""
-    iterator = iter(frames)
-    try:
-        first, rect = next(iterator)
-    except StopIteration:
-        raise ValueError("no frames to write") from None
-    height, width = first.shape
-    with atomic_file(path) as out, spool_beside(path) as spool:
-        order: list[int] = []
-        chained = itertools.chain([(first, rect)], iterator)
-        records = _spool_indexed(chained, spool, options, order, palette)
-        colours = np.asarray(palette(), np.uint8)
-        # Only the colours drawn, in the order ``write`` would number them (as first seen,
-        # by colour key within a frame), so both paths write the same bytes; the spare slot
-        # after them is the "keep" index.
-        kept = np.array(order[: _MAX_COLOURS - 1], np.int64)
-        lut = np.zeros(256, np.uint8)
-        lut[kept] = np.arange(len(kept))
-        table = _Palette(colours[kept].tobytes() + b"\0\0\0", lut, None, keep=len(kept))
-        spool.seek(0)
-        n_frames, seconds = _encode_pass(out, spool, records, table, (width, height), options)
-    return WriteResult(
-        path=path,
-        format="gif",
-        n_frames=n_frames,
-        size=(width, height),
-        bytes=path.stat().st_size,
-        duration=seconds,
-    )
-
-
-def _spool_indexed(
-    frames: Iterable[tuple[np.ndarray, Rect | None]],
-    spool: BinaryIO,
-    options: WriteOptions,
-    order: list[int],
-    palette: Callable[[], np.ndarray],
-) -> list[_Record]:
-    """Changed rectangles to the spool, with each frame's display time (as ``FrameStream``
-    times RGB frames: delay, hold_first on the first, hold_last on the last); appends to
-    ``order`` each index the first time it is stored."""
-    records: list[_Record] = []
-    seen: set[int] = set()
-    count = 0
-    for index, (indices, rect) in enumerate(frames):
-        seconds = options.frame_delay(index) + (options.hold_first if index == 0 else 0.0)
-        count = index + 1
-        if index == 0:
-            rect = (0, 0, indices.shape[1], indices.shape[0])
-        if rect is None:
-            records[-1].seconds += seconds
-            continue
-        x0, y0, x1, y1 = rect
-        region = np.ascontiguousarray(indices[y0:y1, x0:x1], np.uint8)
-        present = np.flatnonzero(np.bincount(region.ravel(), minlength=256))
-        new = [int(i) for i in present if int(i) not in seen]
-        if new:
-            rgb = np.asarray(palette(), np.uint32)[new]
-            keys = rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16)
-            order.extend(new[k] for k in np.argsort(keys, kind="stable"))
-            seen.update(new)
-        spool.write(region.tobytes())
-        records.append(_Record(rect, "u1", seconds))
-    records[-1].seconds += options.hold_last
-    if isinstance(options.delay, tuple) and len(options.delay) != count:
-        raise SpecError(
-            "delay", f"lists {len(options.delay)} durations but {count} frames were given"
-        )
-    return records
 
 
 # --------------------------------------------------------------------------------------------
