@@ -107,17 +107,20 @@ def test_both_backends_draw_every_template_alike(name: str) -> None:
     assert close >= 0.98, f"{name}: {close:.4f} within one antialiasing step"
 
 
-def test_both_backends_agree_in_the_dark_theme() -> None:
-    same, close = _agreement("padding_strides", "dark")
-    assert same >= 0.95 and close >= 0.99
+def test_both_backends_agree_in_the_dark_and_mono_themes() -> None:
+    for theme in ("dark", "mono"):
+        same, close = _agreement("padding_strides", theme)
+        assert same >= 0.93 and close >= 0.99, theme
 
 
 @pytest.mark.parametrize(("name", "index"), [g for g in GOLDEN if "numerical" not in g[0]])
 def test_golden_frames_hold_for_the_raster_backend(name: str, index: int) -> None:
     """The matplotlib backend's baselines, drawn from the same picture by the raster backend
-    (RMS 2.2-2.5 on these; the baselines' own tolerance is 2.0)."""
+    with antialiased rays (RMS 2.2-2.9 on these; the baselines' own tolerance is 2.0). The
+    default crisp rays are 5.6-7.1 from them: a ray a fraction of a pixel over is a whole
+    pixel of difference; the numerical figures' glyphs are 8.6-17.7 (hinting)."""
     renderer = FigureRenderer(resolve(name))
-    frame = RasterFrames(renderer.picture, renderer.theme).frame(index)
+    frame = RasterFrames(renderer.picture, renderer.theme, crisp_rays=False).frame(index)
     check_golden(frame, f"{name}_{index:02d}", tol=3.0)
 
 
@@ -188,14 +191,19 @@ def test_crisp_frames_hold_only_flat_colours(name: str) -> None:
 
     flat = {colour_of(theme, fill) for fill, _ in renderer.picture.colours()}
     # Translucent roles over flat ones are flat too; blends between two colours are not.
-    drawn = set()
+    drawn: set[tuple[int, int, int]] = set()
     for frame in renderer.frames():
-        drawn |= {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0)}
-    soft = Animation(resolve(name))._new_renderer().frame(0)
-    soft_colours = {tuple(c) for c in np.unique(soft.reshape(-1, 3), axis=0)}
+        drawn |= _colours(frame)
+    soft_colours = _colours(Animation(resolve(name))._new_renderer().frame(0))
     # Flat fills, and translucent shades over them; no antialiasing blends.
     assert len(drawn) < len(soft_colours)
     assert len(drawn) <= len(flat) + 6
+
+
+def _colours(frame: np.ndarray) -> set[tuple[int, int, int]]:
+    packed = frame[..., 0].astype(np.uint32) << 16 | frame[..., 1].astype(np.uint32) << 8
+    keys = np.unique(packed | frame[..., 2])
+    return {(int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255) for k in keys}
 
 
 def test_crisp_is_validated_and_reaches_every_path(tmp_path: Path) -> None:

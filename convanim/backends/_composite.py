@@ -43,7 +43,17 @@ class Palette:
             if n != clear:
                 self._index.setdefault((int(c[0]), int(c[1]), int(c[2])), n)
         self._table = np.zeros(1 << 24, np.uint8)
+        self._words: np.ndarray | None = None
+        self._words_count = 0
         self.token = next(_TOKENS)  # names this palette in the sprite cache
+
+    def words(self) -> np.ndarray:
+        """(256,) uint32: each entry's RGB as the bytes of one word (alpha byte 255)."""
+        if self._words is None or self._words_count != self.count:
+            rgba = np.full((256, 4), 255, np.uint8)
+            rgba[:, :3] = self.rgb
+            self._words, self._words_count = rgba.view(np.uint32).ravel(), self.count
+        return self._words
 
     def colours(self) -> np.ndarray:
         """(n, 3) uint8: the entries in use."""

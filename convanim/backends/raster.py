@@ -33,7 +33,7 @@ from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text
 
 _BAND = 32  # rows composited at a time when a sprite has several layers
-_RECENT = 16  # moving shapes a backend keeps (a footprint's few, the last frames' rays)
+_RECENT = 16  # moving shapes a backend keeps at least (a footprint's, the last rays)
 _SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
 _SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
 _KEPT = [0]  # their bytes
@@ -95,6 +95,7 @@ class RasterFrames:
         self._alpha = None if self._still[1] is None else self._still[1].copy()
         self._last: Rect | None = None
         self._recent: OrderedDict[tuple, Sprite | None] = OrderedDict()
+        self._moving = 0
 
     @property
     def size(self) -> tuple[int, int]:
@@ -113,6 +114,7 @@ class RasterFrames:
         moving = sorted(
             enumerate(self.picture.frame(index)), key=lambda item: (item[1].depth, item[0])
         )
+        self._moving = len(moving)  # keep at least this frame's shapes and the last ones
         drawn_now = [(p.depth, n, self._sprite(p, moving=True)) for n, p in moving]
         here = _clip(_union([s.box() for *_, s in drawn_now if s is not None]), self.size)
         regions = _regions(here, self._last, self.size)
@@ -172,9 +174,11 @@ class RasterFrames:
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """An index image as colours (with the alpha plane when transparent)."""
-        rgb = self.palette.rgb[indices]
         if self._alpha is None:
-            return rgb
+            # One 4-byte word per pixel, gathered, then seen as bytes: faster than (H, W, 3).
+            words = self.palette.words()[indices]
+            return words.view(np.uint8).reshape(*indices.shape, 4)[..., :3]
+        rgb = self.palette.rgb[indices]
         return np.concatenate([rgb, self._alpha[..., None]], axis=-1)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -199,7 +203,7 @@ class RasterFrames:
             found = self._draw(_moved(prim, -shift[0], -shift[1]), crisp)
             if moving:
                 cache[key] = found
-                if len(cache) > _RECENT:
+                if len(cache) > max(_RECENT, 3 * self._moving):
                     cache.popitem(last=False)
             else:
                 _remember(key, found)
