@@ -151,11 +151,9 @@ def _snapped(points: np.ndarray, stroke: float, closed: bool) -> np.ndarray:
     if not np.all(np.isclose(steps[..., 0], 0) | np.isclose(steps[..., 1], 0)):
         return points
     half = 0.5 if int(round(stroke)) % 2 else 0.0
-    # Agg's y runs up from the bottom edge of a canvas a whole number of pixels high, so a
-    # centre snapped there is the centre above it here: x gets +half, y gets -half.
-    snapped = np.floor(points + 0.5)
-    snapped[..., 0] += half
-    snapped[..., 1] -= half
+    # Measured against Agg (a 3-pixel grid): both coordinates go to the centre after the
+    # rounded corner.
+    snapped = np.floor(points + 0.5) + half
     return snapped
 
 
