@@ -243,3 +243,37 @@ def test_transparent_raster_frames_keep_alpha() -> None:
 def test_the_font_folder_is_matplotlibs() -> None:
     folder = font_folder()
     assert folder is not None and folder.name == "ttf"
+
+
+def test_crisp_storyboards_have_no_antialiasing(tmp_path: Path) -> None:
+    soft, crisp = tmp_path / "soft.png", tmp_path / "crisp.png"
+    Animation(resolve("padding_strides")).storyboard(soft, every=4, dpi=72)
+    Animation(resolve("padding_strides"), look=Look(crisp=True)).storyboard(crisp, every=4, dpi=72)
+    colours = [len(_colours(np.asarray(Image.open(p).convert("RGB")))) for p in (soft, crisp)]
+    assert colours[1] < colours[0] / 2, colours
+
+
+def test_without_matplotlibs_fonts_pillows_own_font_draws_the_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from convanim.backends import _fonts, raster
+
+    def forget() -> None:
+        # Sprites of text drawn with one font must not outlive it (shared across backends).
+        for cache in (_fonts.faces, _fonts.ink, _fonts.line_box):
+            cache.cache_clear()
+        raster._SPRITES.clear()
+        raster._KEPT[0] = 0
+
+    forget()
+    monkeypatch.setattr(_fonts, "font_folder", lambda: None)
+    try:
+        (face,) = _fonts.faces("serif", 12.0)
+        width, ascent, _ = PilMetrics().measure("18.0", 12.0)
+        assert width > 10 and ascent > 5
+        picture = picture_for(resolve("numerical_padding_strides"), Look(), PilMetrics())
+        frame = RasterFrames(picture, load_theme("classic")).frame(0)
+        assert frame.shape[:2] == (picture.height, picture.width)
+    finally:
+        monkeypatch.undo()
+        forget()
