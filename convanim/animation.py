@@ -2,7 +2,8 @@
 its frame stream.
 
 This is where the renderer meets the writers; the CLI, batch mode and notebooks all go
-through ``Animation``. matplotlib and numpy load only when frames are first needed.
+through ``Animation``. numpy and Pillow load only when frames are first needed; matplotlib only
+for storyboards.
 
 Every request is bounded (``convanim.scene.budget``): before a renderer is built the frame count is
 worked out from the geometry alone, and before anything is written the exact frame count and
@@ -77,7 +78,7 @@ class Animation:
     def _renderer(self):  # noqa: ANN202 - a renderer of convanim.render(_volume), imported lazily
         return self._new_renderer()
 
-    def _new_renderer(self):  # noqa: ANN202
+    def _new_renderer(self):  # noqa: ANN202 - a RasterFrames
         self._target_within_budget  # noqa: B018 - the geometry-only count first, once
         return _renderer_for(self.target, self.theme, self.look)
 
@@ -88,7 +89,7 @@ class Animation:
 
     def check_budget(self) -> None:
         """Raise ``BudgetError`` if the frames or the frame size exceed the budgets; builds the
-        renderer (the scene and an empty matplotlib figure) but draws no frame. An
+        renderer (the scene and its static layer) but draws no frame. An
         animation's frames and size never change, so the check runs once."""
         self._within_budget  # noqa: B018 - a cached check
 
@@ -155,7 +156,20 @@ class Animation:
             from dataclasses import replace
 
             write_options = replace(write_options, comment=self.comment())
+        if writer.name == "gif" and not write_options.transparent:
+            # The raster backend's index frames go to the GIF as they are: no RGB round trip.
+            from convanim.export.writers.gif_indexed import write_indexed
+
+            renderer = self.__dict__.pop("_renderer", None) or self._new_renderer()
+            frames = self._index_frames(renderer)
+            return write_indexed(Path(path), frames, renderer.palette.colours, write_options)
         return writer.write(Path(path), self.frames(), write_options)
+
+    def _index_frames(self, renderer) -> Iterator[tuple[np.ndarray, Any]]:  # noqa: ANN001
+        yield from renderer.index_frames()
+        if self.reverse:  # back again, without repeating the two ends
+            for index in range(renderer.n_frames - 2, 0, -1):
+                yield renderer.index_frame(index)
 
     def picture_input(self) -> Any:
         """What a vector writer takes: the display list, theme, words and play order."""
@@ -242,9 +256,11 @@ class Animation:
 
 
 def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202
-    """Every target's frames: its display list (``convanim.scene.pictures``) drawn by the matplotlib
-    backend."""
-    from convanim.backends.mpl import MplFrames, MplMetrics
+    """Every target's frames: its display list (``convanim.scene.pictures``) drawn by the raster
+    backend (numpy and Pillow: the animation path never imports matplotlib)."""
+    from convanim.backends._fonts import PilMetrics
+    from convanim.backends.raster import RasterFrames
     from convanim.scene.pictures import picture_for
 
-    return MplFrames(picture_for(target, look, MplMetrics()), theme, look.transparent)
+    picture = picture_for(target, look, PilMetrics())
+    return RasterFrames(picture, theme, look.transparent, crisp=look.crisp)

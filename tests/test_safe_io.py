@@ -163,8 +163,11 @@ def test_a_folder_swapped_for_a_link_during_a_batch_writes_nothing_outside(
     (project / "out" / "sub").mkdir(parents=True)
     manifest = load_manifest(project / "convanim.toml")  # every check at load time passes
     planned = plan(manifest)
-    module = __import__(f"convanim.export.writers.{writer}", fromlist=["open_frames"])
-    real_open_frames = module.open_frames
+    # Animations go to GIF as index frames (gif_indexed.open_indexed), to folders as RGB.
+    opener = "open_indexed" if writer == "gif" else "open_frames"
+    module_name = "gif_indexed" if writer == "gif" else writer
+    module = __import__(f"convanim.export.writers.{module_name}", fromlist=[opener])
+    real_open_frames = getattr(module, opener)
 
     def swap_then_open(*args: object, **kwargs: object) -> object:
         # Right before the writer opens its destination: out/sub becomes a link to outside.
@@ -174,7 +177,7 @@ def test_a_folder_swapped_for_a_link_during_a_batch_writes_nothing_outside(
             sub.symlink_to(outside)
         return real_open_frames(*args, **kwargs)
 
-    monkeypatch.setattr(module, "open_frames", swap_then_open)
+    monkeypatch.setattr(module, opener, swap_then_open)
     result = run_batch(manifest, processes=1, planned=planned)
     assert everything(outside) == []
     wanted = "deep" if writer == "gif" else "frames"

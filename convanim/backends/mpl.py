@@ -24,7 +24,7 @@ from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, Bbox, IdentityTransform, Transform, TransformedBbox
 
 from convanim.backends import opacity, resolve
-from convanim.backends.palette import blend_palette, composite, snapper
+from convanim.backends.palette import palette_of, snapper
 from convanim.model.themes import Theme
 from convanim.scene.display import (
     Box,
@@ -44,7 +44,6 @@ FONTS = {
     "mono": FontProperties(family=["DejaVu Sans Mono", "monospace"]),
 }
 _EMPTY = Path(np.zeros((1, 2)), [Path.MOVETO])
-_MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
 
 
 def rgba(theme: Theme, fill: Fill, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -112,25 +111,6 @@ def _quads(points: np.ndarray) -> Path:
     verts = np.concatenate([points, points[:, :1]], axis=1).reshape(-1, 2)
     codes = [Path.MOVETO] + [Path.LINETO] * (k - 1) + [Path.CLOSEPOLY]
     return Path(verts, codes * n)
-
-
-def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
-    """The flat colours the picture uses, each translucent one composited over every flat
-    one, and a few blends between them; None when there are too many to keep blends (a
-    channel figure's tints), and the writer quantises instead."""
-    flat: list[tuple[int, int, int]] = []
-    translucent: list[tuple[tuple[int, int, int], float]] = []
-    for fill, alpha in picture.colours():
-        seen = alpha * opacity(theme, fill)
-        if seen >= 1:
-            flat.append(resolve(theme, fill))
-        else:
-            translucent.append((resolve(theme, fill), seen))
-    over = [composite(c, t, a) for t, a in translucent for c in flat]
-    colours = list(dict.fromkeys(flat + over))
-    if len(colours) > _MAX_SNAPPED:
-        return None
-    return blend_palette(colours)
 
 
 class MplMetrics(TextMetrics):
@@ -332,10 +312,12 @@ def write_still(
     dpi: float = 144,
     transparent: bool = False,
     index: int | None = None,
+    crisp: bool = False,
 ) -> None:
     """Save one frame (or, with ``index`` None, the static layer alone) as PNG, PDF or SVG to
     ``target`` (a path or a binary file). PDF and SVG stay vector: a pixel of the display list
-    is a point. Metadata is pinned so that the same picture gives the same bytes."""
+    is a point. Metadata is pinned so that the same picture gives the same bytes. ``crisp``
+    turns antialiasing off (shapes and text)."""
     from matplotlib import rc_context
 
     width, height = picture.size
@@ -345,11 +327,15 @@ def write_still(
     transform = Affine2D().scale(1, -1).translate(0, height).scale(1 / 72) + figure.dpi_scale_trans
     prims = [*picture.static, *(picture.frame(index) if index is not None else ())]
     for prim in in_depth_order(prims):
-        figure.add_artist(artist(prim, theme, transform, figure))
+        made = artist(prim, theme, transform, figure)
+        if crisp:
+            made.set_antialiased(False)
+        figure.add_artist(made)
     meta = {
         "png": {"Software": None},
         "pdf": {"CreationDate": None, "Producer": None},
         "svg": {"Date": None},
     }[fmt]
-    with rc_context({"svg.hashsalt": "convanim"}):  # SVG ids from a fixed salt
+    # SVG ids from a fixed salt.
+    with rc_context({"svg.hashsalt": "convanim", "text.antialiased": not crisp}):
         figure.savefig(target, format=fmt, dpi=dpi, metadata=meta, transparent=transparent)

@@ -11,12 +11,18 @@ numpy only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
 
+from convanim.backends import opacity, resolve
+from convanim.model.themes import Theme
+from convanim.scene.display import Picture
+
 MAX_COLOURS = 255  # one GIF palette entry stays free for the writer's "unchanged" index
 _UNKNOWN = 255
+_MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
 
 
 def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
@@ -29,24 +35,43 @@ def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[
 def blend_palette(flat: Sequence[Sequence[int]], steps: int = 3) -> np.ndarray:
     """The flat colours (deduplicated, in order) then ``steps`` blends of every pair, fewer
     steps if that would not fit in ``MAX_COLOURS``. Returns (n, 3) uint8."""
-    base: list[tuple[int, int, int]] = []
-    for colour in flat:
-        c = (int(colour[0]), int(colour[1]), int(colour[2]))
-        if c not in base:
-            base.append(c)
+    base = tuple(dict.fromkeys((int(c[0]), int(c[1]), int(c[2])) for c in flat))
     if len(base) > MAX_COLOURS:
         raise ValueError(f"{len(base)} flat colours do not fit in a GIF palette")
+    return _blends(base, steps).copy()
+
+
+@lru_cache(maxsize=64)
+def _blends(base: tuple[tuple[int, int, int], ...], steps: int) -> np.ndarray:
+    # Remembered: every figure of a theme asks for nearly the same few palettes.
     while True:
-        colours = list(base)
+        colours = dict.fromkeys(base)  # an ordered set
         for a, b in combinations(base, 2):
             for k in range(1, steps + 1):
                 t = k / (steps + 1)
-                mix = tuple(round(x * (1 - t) + y * t) for x, y in zip(a, b))
-                if mix not in colours:
-                    colours.append(mix)  # type: ignore[arg-type]
+                colours.setdefault(tuple(round(x * (1 - t) + y * t) for x, y in zip(a, b)))  # type: ignore[call-overload]
         if len(colours) <= MAX_COLOURS or steps == 0:
-            return np.array(colours[:MAX_COLOURS], dtype=np.uint8)
+            return np.array(list(colours)[:MAX_COLOURS], dtype=np.uint8)
         steps -= 1
+
+
+def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
+    """The flat colours the picture uses, each translucent one composited over every flat
+    one, and a few blends between them; None when there are too many to keep blends (a
+    channel figure's tints), and the writer quantises instead."""
+    flat: list[tuple[int, int, int]] = []
+    translucent: list[tuple[tuple[int, int, int], float]] = []
+    for fill, alpha in picture.colours():
+        seen = alpha * opacity(theme, fill)
+        if seen >= 1:
+            flat.append(resolve(theme, fill))
+        else:
+            translucent.append((resolve(theme, fill), seen))
+    over = [composite(c, t, a) for t, a in translucent for c in flat]
+    colours = list(dict.fromkeys(flat + over))
+    if len(colours) > _MAX_SNAPPED:
+        return None
+    return blend_palette(colours)
 
 
 class Snapper:

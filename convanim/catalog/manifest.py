@@ -59,7 +59,9 @@ _TOP_KEYS = ("defaults", "figures")
 _TIMING_KEYS = ("delay", "loop", "hold_first", "hold_last")
 # Keys that may be set in [defaults] and overridden per figure.
 # Look fields a manifest may set, as on the command line (convanim.model.look.Look).
-_LOOK_KEYS = ("transparent", "scale", "width", "font_scale", "labels", "formula", "sums", "sync")
+_LOOK_KEYS = (
+    "transparent", "scale", "width", "font_scale", "labels", "formula", "sums", "sync", "crisp",
+)  # fmt: skip
 # ``player``: also write an HTML player beside the figure (NAME.html), linked from the index.
 _SHARED_KEYS = ("theme", "format", "player", *_TIMING_KEYS, *_LOOK_KEYS)
 _DEFAULT_KEYS = ("output_dir", "html", "title", "max_frames", *_SHARED_KEYS)

@@ -45,6 +45,8 @@ def _look_option_list() -> list[Callable[..., Any]]:
                      help="Add the output-size formula to the captions (implies --labels)."),
         click.option("--sync", help="Comparisons: what a shorter member does when it ends: "
                      "loop (start again, the default) | hold (keep its last frame)."),
+        click.option("--crisp", is_flag=True, default=None,
+                     help="No antialiasing: flat colours only, the smallest files."),
     ]  # fmt: skip
 
 
@@ -101,7 +103,7 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _LOOK_FLAGS = ("theme", "transparent", "width", "scale", "font_scale", "labels", "formula", "sums",
-               "sync")  # fmt: skip
+               "sync", "crisp")  # fmt: skip
 _TIMING_FLAGS = ("delay", "hold_first", "hold_last", "loop")
 _OUTPUT_FLAGS = ("output", "fmt", "frames_dir", "storyboard", "every", "columns", "dpi", "fps",
                  "reverse", "max_frames", *_LOOK_FLAGS, *_TIMING_FLAGS)  # fmt: skip

@@ -94,7 +94,7 @@ def save_storyboard(
     board, chosen, cols = _plan(target, look, every, columns, dpi)
     _check_pixels(board, len(chosen), cols, dpi, max_pixels)
     with atomic_file(path) as out:
-        write_still(board, theme, out, fmt, dpi, look.transparent, index=0)
+        write_still(board, theme, out, fmt, dpi, look.transparent, index=0, crisp=look.crisp)
     return path, len(chosen)
 
 

@@ -36,7 +36,7 @@ class Look:
     ``labels`` None means on for comparisons and off otherwise, and on whenever ``formula`` is
     set. ``max_size`` bounds the longer side of a figure drawn at ``scale`` 1 (big grids get
     smaller cells); ``scale`` multiplies that drawing and ``width`` fits it, bounded only by
-    the pixel budget (``convanim.scene.budget``).
+    the pixel budget (``convanim.scene.budget``). ``crisp`` draws without antialiasing.
     """
 
     theme: str = "classic"
@@ -49,11 +49,12 @@ class Look:
     sums: bool = False
     max_size: int = 800
     sync: str | None = None  # comparisons: "loop" (the default) or "hold"
+    crisp: bool = False  # no antialiasing: every pixel one flat colour (the smallest GIFs)
 
     def __post_init__(self) -> None:
         if not isinstance(self.theme, str) or not self.theme:
             raise SpecError("theme", f"{self.theme!r} is not a theme name or file")
-        for name in ("transparent", "formula", "sums"):
+        for name in ("transparent", "formula", "sums", "crisp"):
             if not isinstance(getattr(self, name), bool):
                 raise SpecError(
                     name, f"{getattr(self, name)!r} is not allowed; must be true or false"

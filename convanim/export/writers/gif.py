@@ -27,6 +27,10 @@ drawn with disposal 1 would show the old pixel through, so when a frame turns pi
 transparent the previous frame is stored with disposal 2 (restore to background = clear) over a
 rectangle covering them, and the new frame redraws that rectangle.
 
+Frames that come as palette indices with their changed rectangle (the raster backend's) skip
+pass 1's packing and lookups: ``convanim.export.writers.gif_indexed`` spools the rectangles as
+they are and shares pass 2 with this module.
+
 Output is deterministic: no timestamps; same frames give the same bytes. ``options.comment``
 (the alt text, from ``Animation.save``) goes into one comment extension after the loop block.
 """

@@ -1,0 +1,153 @@
+"""Compositing in palette-index space, for the raster backend (``convanim.backends.raster``).
+
+``Palette`` holds a figure's colours and one table: (colour index, alpha, index under) -> the
+index after, i.e. the palette colour nearest to that colour blended over that one, worked out
+the first time a combination is met. ``Sprite`` is a primitive drawn once: a palette index and
+a coverage per pixel, at a whole-pixel offset. numpy only.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from convanim.backends.palette import MAX_COLOURS
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+_TOKENS = itertools.count()
+
+
+class Palette:
+    """The figure's colours and the table that composites over them.
+
+    With a palette known in advance (``convanim.backends.palette.palette_of``) every blend
+    snaps to its nearest entry, exactly as the matplotlib backend's frames do. A figure with
+    too many flat colours for that (a channel figure's tints) starts from its flat colours and
+    adds each blend it meets while there is room, then snaps to the nearest.
+
+    The table maps (colour index, alpha, index under) to the index after; it is 16 MiB of
+    lazily zeroed memory holding ``index + 1`` (0: not worked out yet), so only the pages of
+    combinations a figure meets are ever touched.
+    """
+
+    def __init__(self, colours: np.ndarray, fixed: bool, clear: int | None = None) -> None:
+        self.rgb = np.zeros((MAX_COLOURS + 1, 3), np.uint8)
+        self.rgb[: len(colours)] = colours
+        self.count = len(colours)
+        self.fixed = fixed
+        self.clear = clear  # the index of the transparent background, if any
+        self._index: dict[tuple[int, int, int], int] = {}
+        for n, c in enumerate(colours):
+            if n != clear:
+                self._index.setdefault((int(c[0]), int(c[1]), int(c[2])), n)
+        self._table = np.zeros(1 << 24, np.uint8)
+        self._words: np.ndarray | None = None
+        self._words_count = 0
+        self.token = next(_TOKENS)  # names this palette in the sprite cache
+
+    def words(self) -> np.ndarray:
+        """(256,) uint32: each entry's RGB as the bytes of one word (alpha byte 255)."""
+        if self._words is None or self._words_count != self.count:
+            rgba = np.full((256, 4), 255, np.uint8)
+            rgba[:, :3] = self.rgb
+            self._words, self._words_count = rgba.view(np.uint32).ravel(), self.count
+        return self._words
+
+    def colours(self) -> np.ndarray:
+        """(n, 3) uint8: the entries in use."""
+        return self.rgb[: self.count].copy()
+
+    def snap(self, rgb: np.ndarray) -> np.ndarray:
+        """Palette indices of (..., 3) colours: exact where the palette has them, else a new
+        entry (while there is room, for a palette not fixed) or the nearest one."""
+        flat = rgb.reshape(-1, 3).astype(np.uint32)
+        packed = flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2]
+        keys, inverse = np.unique(packed, return_inverse=True)
+        if self.fixed:
+            # Nearest entry of a palette that never grows: one distance table for all.
+            wanted = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
+            pal = self.rgb[: self.count].astype(np.int32)
+            distance = ((wanted[:, None, :].astype(np.int32) - pal[None]) ** 2).sum(axis=2)
+            if self.clear is not None:
+                distance[:, self.clear] = 1 << 30  # never snap a colour to "transparent"
+            found = distance.argmin(axis=1).astype(np.uint8)
+        else:
+            found = np.array(
+                [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
+                np.uint8,
+            )
+        return found[inverse.ravel()].reshape(rgb.shape[:-1])
+
+    def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
+        """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""
+        return self.compose_keys(
+            (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
+        )
+
+    def compose_keys(self, key: np.ndarray) -> np.ndarray:
+        """``compose`` of packed keys: colour << 16 | alpha << 8 | under."""
+        out = self._table[key]
+        unknown = out == 0
+        if unknown.any():
+            todo = np.unique(key[unknown])
+            c, a, u = todo >> 16, (todo >> 8) & 255, todo & 255
+            top = self.rgb[c].astype(np.int32)
+            base = self.rgb[u].astype(np.int32)
+            blended = (base * (255 - a[:, None]) + top * a[:, None]) // 255  # Agg's "over"
+            result = self.snap(blended.astype(np.uint8)[None])[0]
+            if self.clear is not None:
+                # Over nothing, a colour is itself (its coverage goes to the alpha plane).
+                bare = u == self.clear
+                result[bare] = np.where(a[bare] > 0, c[bare], self.clear)
+            self._table[todo] = result + 1
+            out = self._table[key]
+        return out - 1
+
+    def _entry(self, rgb: tuple[int, ...]) -> int:
+        found = self._index.get(rgb)  # type: ignore[call-overload]
+        if found is not None:
+            return found
+        if not self.fixed and self.count < MAX_COLOURS:
+            self.rgb[self.count] = rgb
+            self._index[rgb] = self.count  # type: ignore[index]
+            self.count += 1
+            return self.count - 1
+        pal = self.rgb[: self.count].astype(np.int64)
+        if self.clear is not None:
+            pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
+        nearest = int(((pal - np.array(rgb, np.int64)) ** 2).sum(axis=1).argmin())
+        self._index[rgb] = nearest  # type: ignore[index]
+        return nearest
+
+
+@dataclass(frozen=True, eq=False)
+class Sprite:
+    """A primitive drawn: palette indices and coverage (uint8), top-left pixel at (x, y)."""
+
+    colour: np.ndarray
+    alpha: np.ndarray
+    x: int
+    y: int
+    # A mostly empty sprite (a ray's box) also lists its drawn pixels: (rows, cols, and
+    # colour << 16 | alpha << 8 of each), so painting it costs those pixels, not its box.
+    sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def box(self) -> Rect:
+        height, width = self.alpha.shape
+        return (self.x, self.y, self.x + width, self.y + height)
+
+    def moved(self, dx: int, dy: int) -> Sprite:
+        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
+
+
+def _sprite(colour: np.ndarray, alpha: np.ndarray, x: int, y: int) -> Sprite:
+    rows, cols = np.nonzero(alpha)
+    sparse = None
+    if len(rows) < alpha.size // 3:
+        packed = (colour[rows, cols].astype(np.int32) << 16) | (
+            alpha[rows, cols].astype(np.int32) << 8
+        )
+        sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
+    return Sprite(colour, alpha, x, y, sparse)

@@ -1,0 +1,143 @@
+"""Fonts for the raster backend: the TrueType files matplotlib draws with, read by Pillow.
+
+matplotlib ships its fonts as package data (``mpl-data/fonts/ttf``); they are found through
+the import system's spec of the package, which locates it without importing it (importing
+matplotlib costs half a second). The faces are the ones the matplotlib backend asks for:
+``serif`` is Computer Modern (``cmr10``) with DejaVu Serif for the glyphs it lacks (arrows,
+the middle dot, dashes), ``sans`` DejaVu Sans, ``mono`` DejaVu Sans Mono. Without matplotlib
+installed, Pillow's own scalable default font stands in (a different face, same sizes).
+
+``PilMetrics`` measures text as matplotlib's renderer does (the ink box), and ``line_box`` is
+the box matplotlib aligns a line by (at least as tall as "lp"), so a scene laid out with these
+metrics matches one laid out with the matplotlib metrics within a pixel.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from convanim.scene.display import TextMetrics
+
+# Faces per font name, first choice first; later files supply glyphs earlier ones lack.
+_FACES = {
+    "serif": ("cmr10.ttf", "DejaVuSerif.ttf"),
+    "sans": ("DejaVuSans.ttf",),
+    "mono": ("DejaVuSansMono.ttf",),
+}
+_MISSING_PROBE = "\ue000"  # a private-use code point no face here draws: its .notdef
+
+
+@lru_cache(maxsize=1)
+def font_folder() -> Path | None:
+    """matplotlib's folder of TrueType files, found without importing matplotlib."""
+    try:
+        spec = importlib.util.find_spec("matplotlib")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location) / "mpl-data" / "fonts" / "ttf"
+        if (folder / "DejaVuSans.ttf").is_file():
+            return folder
+    return None
+
+
+Face = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=512)
+def faces(font: str, size: float) -> tuple[Face, ...]:
+    """The faces of ``font`` at ``size`` pixels, first choice first."""
+    folder = font_folder()
+    found: list[Face] = []
+    if folder is not None:
+        for name in _FACES.get(font, _FACES["serif"]):
+            path = folder / name
+            if path.is_file():
+                found.append(
+                    ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+                )
+    if not found:
+        found.append(ImageFont.load_default(size))
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(face: Face, char: str) -> bool:
+    if char == " ":
+        return True
+    probe = face.getmask(_MISSING_PROBE)
+    mask = face.getmask(char)
+    if mask.size != probe.size:
+        return True
+    return bytes(mask) != bytes(probe) or face.getlength(char) != face.getlength(_MISSING_PROBE)
+
+
+def runs(text: str, font: str, size: float) -> list[tuple[Face, str]]:
+    """``text`` split into runs each drawn by one face: a glyph comes from the first face that
+    has it (as matplotlib's font fallback does)."""
+    chain = faces(font, size)
+    out: list[tuple[Face, str]] = []
+    for char in text:
+        face = next((f for f in chain if _has_glyph(f, char)), chain[0])
+        if out and out[-1][0] is face:
+            out[-1] = (face, out[-1][1] + char)
+        else:
+            out.append((face, char))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def ink(text: str, font: str, size: float) -> tuple[float, float, float, float, float]:
+    """(left, top, right, bottom, advance) of the ink of ``text`` relative to the pen's start on
+    the baseline (y down), all runs laid end to end."""
+    pen = 0.0
+    left, top, right, bottom = np.inf, np.inf, -np.inf, -np.inf
+    for face, chunk in runs(text, font, size):
+        x0, y0, x1, y1 = face.getbbox(chunk, anchor="ls")
+        if x1 > x0 and y1 > y0:
+            left, right = min(left, pen + x0), max(right, pen + x1)
+            top, bottom = min(top, y0), max(bottom, y1)
+        pen += face.getlength(chunk)
+    if left > right:
+        return (0.0, 0.0, 0.0, 0.0, pen)
+    return (float(left), float(top), float(right), float(bottom), pen)
+
+
+@lru_cache(maxsize=4096)
+def line_box(text: str, font: str, size: float) -> tuple[float, float, float]:
+    """(width, ascent, descent) of the line matplotlib would lay out: the ink's width, and a
+    box at least as tall as that of "lp" above and below the baseline."""
+    left, top, right, bottom, _ = ink(text, font, size)
+    _, lp_top, _, lp_bottom, _ = ink("lp", font, size)
+    height = max(bottom - top, lp_bottom - lp_top)
+    descent = max(bottom, lp_bottom, 0.0)
+    return (right - left, height - descent, descent)
+
+
+def text_mask(text: str, font: str, size: float) -> tuple[np.ndarray, float, float]:
+    """The coverage (uint8) of ``text`` and where its top-left corner sits relative to the pen
+    start on the baseline."""
+    left, top, right, bottom, _ = ink(text, font, size)
+    width, height = int(np.ceil(right - left)) + 2, int(np.ceil(bottom - top)) + 2
+    canvas = Image.new("L", (max(width, 1), max(height, 1)), 0)
+    ox, oy = int(np.floor(left)) - 1, int(np.floor(top)) - 1
+    pen = 0.0
+    draw = ImageDraw.Draw(canvas)
+    for face, chunk in runs(text, font, size):
+        draw.text((round(pen) - ox, -oy), chunk, fill=255, font=face, anchor="ls")
+        pen += face.getlength(chunk)
+    return np.asarray(canvas), float(ox), float(oy)
+
+
+class PilMetrics(TextMetrics):
+    """Text extents as the raster backend draws them (and, within a pixel, as matplotlib)."""
+
+    def measure(self, text: str, size: float, font: str = "serif") -> tuple[float, float, float]:
+        # As matplotlib's renderer reports it: the ink box of the text itself.
+        left, top, right, bottom, _ = ink(text, font, float(size))
+        return (right - left, max(-top, 0.0), max(bottom, 0.0))
