@@ -180,7 +180,7 @@ class Animation:
 
         metrics = MplMetrics()
         picture = picture_for(self.target, self.look, metrics)
-        words = describe(self.target, picture.n_frames)
+        words = describe(self.target, picture.n_frames, self.look.sync or "loop")
         return PictureInput(
             picture, self.theme, words, metrics, self.look.transparent, self.reverse
         )

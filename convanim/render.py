@@ -11,8 +11,8 @@ from convanim.backends.mpl import MplFrames
 from convanim.model.look import Look
 from convanim.model.spec import CompareSpec, FigureSpec
 from convanim.model.themes import CLASSIC, Theme
-from convanim.scene.compose import side_by_side
 from convanim.scene.display import TextMetrics
+from convanim.scene.pictures import picture_for
 from convanim.scene.planar import Planar
 
 
@@ -35,7 +35,8 @@ class FigureRenderer(MplFrames):
 
 
 class CompareRenderer(MplFrames):
-    """Several figures side by side, frames in lockstep; a shorter one holds its last frame."""
+    """Several figures side by side, frames in lockstep (``convanim.scene.pictures``); a
+    shorter one starts again, or holds its last frame with ``Look(sync="hold")``."""
 
     def __init__(
         self, spec: CompareSpec, theme: Theme = CLASSIC, fast: bool = True, look: Look | None = None
@@ -45,7 +46,7 @@ class CompareRenderer(MplFrames):
         # Comparisons are labelled unless labels were turned off.
         member_look = dataclasses.replace(look, labels=look.labels is not False, width=None)
         self.members = [Planar(m, member_look, TextMetrics()).picture() for m in spec.members]
-        picture = side_by_side(self.members, spec.labels, look.scale, look.font_scale)
+        picture = picture_for(spec, look, TextMetrics())
         super().__init__(picture, theme, look.transparent, fast)
 
 

@@ -156,21 +156,22 @@ def test_the_schematic_of_a_depthwise_layer_colours_channels_as_the_per_group_lo
         for g in np.unique(groups):
             members = np.flatnonzero(groups == g)
             for j, channel in enumerate(members):
-                t = 0.55 * j / max(len(members) - 1, 1)
+                t = LIGHTEST * j / max(len(members) - 1, 1)
                 out[channel] = np.round((1 - t) * np.asarray(hues[g], float) + t * 255.0)
         return out
 
     from convanim.backends import resolve as paint_rgb
     from convanim.model.themes import CLASSIC
-    from convanim.scene.channel_common import _ramp
+    from convanim.scene.channel_common import LIGHTEST, _ramp
+    from convanim.scene.display import Paint
 
     hues = [(38, 139, 210), (211, 54, 130), (181, 137, 0)]  # classic's group0..group2
-    roles = ["group0", "group1", "group2"]
+    roles = [Paint("group0"), Paint("group1"), Paint("group2")]
     for groups in ([0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 1, 2], [0, 0, 0, 0], [0, 0, 1, 1, 2, 2]):
         array = np.array(groups)
         got = np.array([paint_rgb(CLASSIC, paint) for paint in _ramp(roles, array)])
         assert np.array_equal(got, loop(hues, array))
-    many = _ramp(["group0"], np.zeros(65536, dtype=int))  # a depthwise layer's worth
+    many = _ramp([Paint("group0")], np.zeros(65536, dtype=int))  # a depthwise layer's worth
     assert len(many) == 65536
 
 

@@ -166,7 +166,8 @@ def test_a_footprint_under_the_output_plane_restores_only_its_rectangle() -> Non
 def test_gif_from_index_frames_is_the_gif_of_the_rgb_frames(tmp_path: Path, name: str) -> None:
     anim = Animation(resolve(name))
     indexed = anim.save(tmp_path / "a.gif", delay=0.5, hold_last=1)
-    rgb = write_gif(tmp_path / "b.gif", anim.frames(), WriteOptions(delay=0.5, hold_last=1))
+    options = WriteOptions(delay=0.5, hold_last=1, comment=anim.comment())
+    rgb = write_gif(tmp_path / "b.gif", anim.frames(), options)
     assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
     assert indexed.n_frames == rgb.n_frames
     decoded = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(rgb.path))]
@@ -176,7 +177,7 @@ def test_gif_from_index_frames_is_the_gif_of_the_rgb_frames(tmp_path: Path, name
 def test_reversed_gif_from_index_frames(tmp_path: Path) -> None:
     anim = Animation(resolve("padding_strides"), reverse=True)
     anim.save(tmp_path / "a.gif")
-    write_gif(tmp_path / "b.gif", anim.frames(), WriteOptions())
+    write_gif(tmp_path / "b.gif", anim.frames(), WriteOptions(comment=anim.comment()))
     assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
 
 

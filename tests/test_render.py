@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from convanim.catalog.templates import resolve, template_names
+from convanim.model.look import Look
 from convanim.model.spec import FigureSpec, LayerSpec
 from convanim.render import CompareRenderer, FigureRenderer, cell_pixel
 
@@ -170,19 +171,24 @@ def test_comparison_runs_in_lockstep_and_holds_the_shorter() -> None:
     assert frames[0].shape == (comp.size[1], comp.size[0], 3)
 
 
-def test_comparison_holds_the_last_frame_of_the_shorter_member() -> None:
+def test_comparison_holds_the_last_frame_of_the_shorter_member_when_asked() -> None:
     short = FigureSpec(LayerSpec(input_size=4, kernel_size=3), name="a")  # 4 frames
     long = FigureSpec(LayerSpec(input_size=5, kernel_size=3), name="b")  # 9 frames
     from convanim.model.spec import CompareSpec
 
-    comp = CompareRenderer(CompareSpec((short, long), ("a", "b")))
-    frames = list(comp.frames())
-    assert len(frames) == 9
-    width = comp.members[0].size[0]
-    # The first member's tile stops changing after its fourth frame...
-    assert all(np.array_equal(frames[3][:, :width], f[:, :width]) for f in frames[4:])
+    spec = CompareSpec((short, long), ("a", "b"))
+    held = list(CompareRenderer(spec, look=Look(sync="hold")).frames())
+    looped = list(CompareRenderer(spec).frames())
+    assert len(held) == len(looped) == 9
+    width = CompareRenderer(spec).members[0].width
+    # With hold, the first member's tile stops changing after its fourth frame (its label
+    # then says "(done)")...
+    assert all(np.array_equal(held[4][:, :width], f[:, :width]) for f in held[5:])
+    assert not np.array_equal(held[3][:, :width], held[4][:, :width])
     # ...while the second keeps moving.
-    assert not np.array_equal(frames[3][:, width:], frames[4][:, width:])
+    assert not np.array_equal(held[3][:, width:], held[4][:, width:])
+    # By default it starts again: its fifth frame is its first.
+    assert np.array_equal(looped[4][:, :width], looped[0][:, :width])
 
 
 # -- the fast path -------------------------------------------------------------------------------

@@ -60,17 +60,21 @@ def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
     one, and a few blends between them; None when there are too many to keep blends (a
     channel figure's tints), and the writer quantises instead."""
     flat: list[tuple[int, int, int]] = []
+    under: list[tuple[int, int, int]] = []  # flat colours a translucent one may lie over
     translucent: list[tuple[tuple[int, int, int], float]] = []
     for fill, alpha in picture.colours():
         seen = alpha * opacity(theme, fill)
         if seen >= 1:
             flat.append(resolve(theme, fill))
+            if isinstance(fill, str):  # a paint or an ink is already what it shows
+                under.append(flat[-1])
         else:
             translucent.append((resolve(theme, fill), seen))
-    over = [composite(c, t, a) for t, a in translucent for c in flat]
+    over = [composite(c, t, a) for t, a in translucent for c in under]
     colours = list(dict.fromkeys(flat + over))
-    if len(colours) > _MAX_SNAPPED:
-        return None
+    n = len(colours)
+    if n > _MAX_SNAPPED or n + n * (n - 1) // 2 > MAX_COLOURS:
+        return None  # not even one blend per pair would fit: edges would snap to flat colours
     return blend_palette(colours)
 
 

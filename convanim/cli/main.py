@@ -280,7 +280,6 @@ def explain(
 
     \b
     Examples:
-      convanim explain padding_strides --stride 1 --dilation 2
       convanim explain conv:i4,k3 --matrix --json
       convanim explain conv:i9,k3 conv:k3 conv:k3 --receptive-field
       convanim explain compare_3x3_vs_1x1 --alt   # only the alt text

@@ -26,6 +26,7 @@ from convanim.scene.words import (
     caption_lines,
     channel_caption,
     dims,
+    holding_label,
     plural,
     schematic_caption,
     sum_text,
@@ -53,12 +54,12 @@ class Description:
     captions: tuple[str, ...]
 
 
-def describe(target: Target, frames: int | None = None) -> Description:
+def describe(target: Target, frames: int | None = None, sync: str = "loop") -> Description:
     """The words of ``target`` for a player or a document; ``frames``, the picture's frame
     count, if given, is what the captions must number (a view this module has no words for
-    yet gets "frame k of n")."""
+    yet gets "frame k of n"); ``sync``, what a comparison's shorter members do."""
     lines = parameter_lines(target)
-    captions = frame_captions(target)
+    captions = frame_captions(target, sync)
     if frames is not None and len(captions) != frames:
         captions = tuple(f"frame {k} of {frames}" for k in range(1, frames + 1))
     return Description(target.name, alt_text(target), lines, captions)
@@ -224,22 +225,29 @@ def _padding_words(pads: Sequence[int], word: str) -> str:
 # -- per-frame captions ------------------------------------------------------------------------
 
 
-def frame_captions(target: Target) -> tuple[str, ...]:
+def frame_captions(target: Target, sync: str = "loop") -> tuple[str, ...]:
     """One caption per frame of the target's picture (comparisons: every member's, in
-    lockstep; sequences: the stage being shown)."""
+    lockstep, a shorter one starting again or, with ``sync="hold"``, holding; sequences: the
+    stage being shown, or the output cell whose receptive field is drawn)."""
     if isinstance(target, CompareSpec):
         members = [_figure_captions(m) for m in target.members]
         n = max(len(c) for c in members)
-        sync = getattr(target, "sync", "hold")
         rows = []
         for i in range(n):
             parts = []
             for label, caps in zip(target.labels, members):
-                k = i % len(caps) if sync == "loop" else min(i, len(caps) - 1)
-                held = " (holding)" if sync != "loop" and i >= len(caps) else ""
-                parts.append(f"{label}: {caps[k]}{held}")
+                if sync == "loop":
+                    parts.append(f"{label}: {caps[i % len(caps)]}")
+                elif i >= len(caps):
+                    parts.append(f"{holding_label(label)}: {caps[-1]}")
+                else:
+                    parts.append(f"{label}: {caps[i]}")
             rows.append(" | ".join(parts))
         return tuple(rows)
+    if isinstance(target, SequenceSpec) and target.view == "receptive_field":
+        from convanim.scene.receptive import frame_captions as field_captions
+
+        return field_captions(target)
     if isinstance(target, SequenceSpec):
         n = len(target.stages)
         out: list[str] = []

@@ -141,3 +141,11 @@ def picture(spec: SequenceSpec, look: Look, metrics: TextMetrics) -> Picture:
         return [*lines, words.RF_NOTE] if overhang else lines
 
     return grids.finish(static, n_frames, moving, metrics, look, captions, constant_captions=False)
+
+
+def frame_captions(spec: SequenceSpec) -> tuple[str, ...]:
+    """The words of each frame of the receptive-field view: which output cell, and its field."""
+    layers = [stage.layer for stage in spec.stages]
+    ho, wo = grid_shapes(spec)[-1]
+    rf = receptive.fields(layers)[-1].rf
+    return tuple(words.field_caption(divmod(index, wo), rf) for index in range(ho * wo))
