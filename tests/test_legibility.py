@@ -206,3 +206,23 @@ def _box(prims: list) -> tuple[float, float, float, float]:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def test_the_checker_finds_small_faint_and_clipped_text_and_skips_covered_text() -> None:
+    import numpy as np
+
+    from convanim.scene.display import Paint, Picture, Polygons
+
+    square = np.array([[[0, 0], [100, 0], [100, 100], [0, 100]]], float)
+    theme, metrics = load_theme("classic"), TextMetrics()
+
+    def found(*prims) -> list[str]:  # noqa: ANN002
+        picture = Picture(100, 100, prims, 1, lambda i: ())
+        return [str(p) for p in problems(picture, theme, metrics, MINIMUM)]
+
+    value = Text("12", 50, 50, 22, "text", 2, kind="value")
+    assert "contrast 3.52" in found(Polygons(square, Paint("input").toward("shade"), 1), value)[0]
+    assert found(Polygons(square, "input", 1), value) == []
+    small = found(dataclasses.replace(value, size=12), Text("x", 99, 50, 22, "text", 2))
+    assert "8.2 px < 14.0 px" in small[0] and "outside 100x100" in small[1]
+    assert found(value, Polygons(square, "input", 3)) == []  # drawn over: nobody reads it
