@@ -36,6 +36,7 @@ from convanim.scene.display import (
     Text,
     TextMetrics,
     in_depth_order,
+    union,
 )
 
 FONTS = {
@@ -185,7 +186,7 @@ class MplFrames:
             return still.copy()
         depth = moving[0].depth
         under = self._background(depth)
-        region = _union([self._box(p, a) for p, a in zip(moving, artists)])
+        region = union([self._box(p, a) for p, a in zip(moving, artists)])
         if region is None:
             return still.copy()
         top, bottom, left, right = self._clip(region)
@@ -284,18 +285,6 @@ class MplFrames:
 
 def _rgb(rgba_pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgba_pixels[..., :3])
-
-
-def _union(boxes: Sequence[Box | None]) -> Box | None:
-    real = [b for b in boxes if b is not None]
-    if not real:
-        return None
-    return (
-        min(b[0] for b in real),
-        min(b[1] for b in real),
-        max(b[2] for b in real),
-        max(b[3] for b in real),
-    )
 
 
 def _overlaps(box: Box | None, region: Box) -> bool:

@@ -21,7 +21,7 @@ writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every bac
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from convanim.backends._composite import Palette, Rect, Sprite, _sprite
 from convanim.backends._rasterise import inks
 from convanim.backends.palette import MAX_COLOURS, palette_of
 from convanim.model.themes import Theme
-from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text
+from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text, union
 
 _BAND = 32  # rows composited at a time when a sprite has several layers
 _RECENT = 16  # moving shapes a backend keeps at least (a footprint's, the last rays)
@@ -116,12 +116,12 @@ class RasterFrames:
         )
         self._moving = len(moving)  # keep at least this frame's shapes and the last ones
         drawn_now = [(p.depth, n, self._sprite(p, moving=True)) for n, p in moving]
-        here = _clip(_union([s.box() for *_, s in drawn_now if s is not None]), self.size)
+        here = _clip(union([s.box() for *_, s in drawn_now if s is not None]), self.size)
         regions = _regions(here, self._last, self.size)
         self._last = here
         depth = moving[0][1].depth if moving else np.inf
         changed = [self._redraw(region, depth, drawn_now) for region in regions]
-        return self._canvas, _union(changed)
+        return self._canvas, union(changed)
 
     def _redraw(self, region: Rect, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
         """Draw ``region`` of the canvas again: the static background below ``depth``, then
@@ -213,7 +213,7 @@ class RasterFrames:
         """One primitive as a sprite: its layers composited over nothing (premultiplied), the
         colour of each pixel snapped to the palette."""
         layers = inks(prim, crisp)
-        box = _union([layer.box() for layer in layers])
+        box = union([layer.box() for layer in layers])
         if box is None:
             return None
         if len(layers) == 1:
@@ -363,7 +363,7 @@ def _regions(here: Rect | None, last: Rect | None, size: tuple[int, int]) -> lis
     boxes = [b for b in (here, last) if b is not None]
     if len(boxes) < 2:
         return boxes
-    whole = _clip(_union(boxes), size)
+    whole = _clip(union(boxes), size)
     assert whole is not None
     if _area(whole) <= sum(_area(b) for b in boxes) or _meets(boxes[0], boxes[1]):
         return [whole]
@@ -372,18 +372,6 @@ def _regions(here: Rect | None, last: Rect | None, size: tuple[int, int]) -> lis
 
 def _area(box: Rect) -> int:
     return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def _union(boxes: Sequence[Rect | None]) -> Rect | None:
-    real = [b for b in boxes if b is not None]
-    if not real:
-        return None
-    return (
-        min(b[0] for b in real),
-        min(b[1] for b in real),
-        max(b[2] for b in real),
-        max(b[3] for b in real),
-    )
 
 
 def _clip(box: Rect | None, size: tuple[int, int]) -> Rect | None:

@@ -214,6 +214,19 @@ def bounds_of(prims: Sequence[Primitive], metrics: TextMetrics) -> Box | None:
     )
 
 
+def union(boxes: Iterable[tuple | None]) -> tuple | None:
+    """The box around every given box (left, top, right, bottom), None when there are none."""
+    real = [b for b in boxes if b is not None]
+    if not real:
+        return None
+    return (
+        min(b[0] for b in real),
+        min(b[1] for b in real),
+        max(b[2] for b in real),
+        max(b[3] for b in real),
+    )
+
+
 def moved(prims: Iterable[Primitive], dx: float, dy: float) -> tuple[Primitive, ...]:
     return tuple(p.moved(dx, dy) for p in prims)
 
