@@ -6,10 +6,12 @@ writers work it out (each step's delay, ``hold_first`` on the first, ``hold_last
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from convanim.backends.svg import Timeline
 from convanim.errors import SpecError
-from convanim.export.writers import WriteOptions
+from convanim.export.atomic import atomic_write_text
+from convanim.export.writers import WriteOptions, WriteResult
 from convanim.model.themes import Theme
 from convanim.scene.describe import Description
 from convanim.scene.display import Picture, TextMetrics
@@ -46,3 +48,18 @@ def timeline(job: PictureInput, options: WriteOptions) -> Timeline:
     seconds[0] += options.hold_first
     seconds[-1] += options.hold_last
     return Timeline(order, tuple(seconds), options.loop)
+
+
+def write_document(
+    path: Path, text: str, fmt: str, job: PictureInput, steps: Timeline
+) -> WriteResult:
+    """Write a text document (SVG, HTML) atomically and report it as the writers do."""
+    atomic_write_text(path, text)
+    return WriteResult(
+        path=path,
+        format=fmt,
+        n_frames=job.picture.n_frames,
+        size=job.picture.size,
+        bytes=path.stat().st_size,
+        duration=steps.total,
+    )

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from convanim.backends.player import player_html
-from convanim.export.atomic import atomic_write_text
 from convanim.export.writers import WriteOptions, WriteResult
-from convanim.export.writers._picture import PictureInput, timeline
+from convanim.export.writers._picture import PictureInput, timeline, write_document
 
 __all__ = ["write"]
 
@@ -27,12 +26,4 @@ def write(path: Path, job: PictureInput, options: WriteOptions) -> WriteResult:
         transparent=job.transparent,
         metrics=job.metrics,
     )
-    atomic_write_text(path, text)
-    return WriteResult(
-        path=path,
-        format="html",
-        n_frames=job.picture.n_frames,
-        size=job.picture.size,
-        bytes=path.stat().st_size,
-        duration=steps.total,
-    )
+    return write_document(path, text, "html", job, steps)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from convanim.backends.svg import animated_svg
-from convanim.export.atomic import atomic_write_text
 from convanim.export.writers import WriteOptions, WriteResult
-from convanim.export.writers._picture import PictureInput, timeline
+from convanim.export.writers._picture import PictureInput, timeline, write_document
 
 __all__ = ["write"]
 
@@ -19,12 +18,4 @@ def write(path: Path, job: PictureInput, options: WriteOptions) -> WriteResult:
     text = animated_svg(
         job.picture, job.theme, steps, job.transparent, job.metrics, words.title, words.alt
     )
-    atomic_write_text(path, text)
-    return WriteResult(
-        path=path,
-        format="svg",
-        n_frames=job.picture.n_frames,
-        size=job.picture.size,
-        bytes=path.stat().st_size,
-        duration=steps.total,
-    )
+    return write_document(path, text, "svg", job, steps)
