@@ -7,12 +7,22 @@ channel, a linear layer), the kernel flip (true convolution), and the sequence v
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from convanim.errors import SpecError
 
-if TYPE_CHECKING:
-    from convanim.model.spec import LayerSpec
+
+class _Layer(Protocol):
+    """What these rules read of a ``convanim.model.spec.LayerSpec`` (which imports this
+    module, so it is named by shape, not imported)."""
+
+    op: str
+    in_channels: int
+    out_channels: int
+
+    @property
+    def is_pool(self) -> bool: ...
+
 
 # Views of one channel's numbers as matrices (convanim.scene.matrix, convanim.scene.im2col).
 MATRIX_VIEWS = ("matrix", "im2col")
@@ -22,7 +32,7 @@ SEQUENCE_VIEWS = ("stages", "receptive_field")
 NUMBER_VIEWS = ("numerical", *MATRIX_VIEWS)
 
 
-def check_linear(spec: LayerSpec, field: str = "view") -> None:
+def check_linear(spec: _Layer, field: str = "view") -> None:
     """Raise ``SpecError`` unless ``spec`` is a single-channel linear layer: one whose output
     is a matrix times the input (the matrix and im2col views, ``explain --matrix``)."""
     if spec.op == "max_pool":
@@ -39,7 +49,7 @@ def check_linear(spec: LayerSpec, field: str = "view") -> None:
         )
 
 
-def check_flip(flip: Any, layer: LayerSpec, view: str) -> bool:
+def check_flip(flip: Any, layer: _Layer, view: str) -> bool:
     """``flip`` as a bool, or ``SpecError`` where rotating the kernel would change nothing."""
     if isinstance(flip, str) and flip.strip().lower() in ("true", "false"):
         flip = flip.strip().lower() == "true"
