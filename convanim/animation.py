@@ -12,9 +12,6 @@ frame size are checked against ``max_frames`` and ``max_pixels``.
 
 from __future__ import annotations
 
-import base64
-import html
-import tempfile
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -246,6 +243,10 @@ class Animation:
 
     def _repr_html_(self) -> str:
         """Shown inline by Jupyter: the GIF, embedded."""
+        import base64
+        import html
+        import tempfile
+
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{self.name}.gif"
             self.save(path)

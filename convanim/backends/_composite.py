@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convanim.backends.palette import MAX_COLOURS
+from convanim.backends.palette import MAX_COLOURS, distinct
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 _TOKENS = itertools.count()
@@ -64,7 +64,7 @@ class Palette:
         entry (while there is room, for a palette not fixed) or the nearest one."""
         flat = rgb.reshape(-1, 3).astype(np.uint32)
         packed = flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2]
-        keys, inverse = np.unique(packed, return_inverse=True)
+        keys, inverse = distinct(packed)
         if self.fixed:
             # Nearest entry of a palette that never grows: one distance table for all.
             wanted = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
@@ -91,7 +91,7 @@ class Palette:
         out = self._table[key]
         unknown = out == 0
         if unknown.any():
-            todo = np.unique(key[unknown])
+            todo, _ = distinct(key[unknown])
             c, a, u = todo >> 16, (todo >> 8) & 255, todo & 255
             top = self.rgb[c].astype(np.int32)
             base = self.rgb[u].astype(np.int32)

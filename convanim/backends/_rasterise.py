@@ -102,21 +102,24 @@ def _segment_inks(prim: Segments, sample: int) -> list[Ink]:
 def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, int, int] | None:
     """Coverage of solid lines with butt ends, worked out per pixel from its centre's distance
     to each line (a box filter across and along it: exact for horizontal and vertical lines,
-    within a coverage step for oblique ones) — no supersampled canvas, so a long ray costs
-    its bounding box once. Lines overlapping take the larger coverage."""
+    within a coverage step for oblique ones) — no supersampled canvas, and only the few pixels
+    of each row (or column) that the line crosses: a long ray costs its length, not its box.
+    Lines overlapping take the larger coverage."""
     flat = points.reshape(-1, 2)
     x0, y0 = np.floor(flat.min(axis=0) - width / 2).astype(int) - 1
     x1, y1 = np.ceil(flat.max(axis=0) + width / 2).astype(int) + 1
     xs = np.arange(x0, x1, dtype=np.float32) + 0.5
-    ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
+    ys = np.arange(y0, y1, dtype=np.float32) + 0.5
     cover = np.zeros((y1 - y0, x1 - x0), np.float32)
     half = width / 2
+    # How far from the line a pixel centre can be and still be drawn.
+    reach = half if crisp else half + 0.5
     for (ax, ay), (bx, by) in points:
         length = float(np.hypot(bx - ax, by - ay))
         if length == 0:
             continue
         ux, uy = (bx - ax) / length, (by - ay) / length
-        # Only the rows and columns of this line's own box.
+        # Only the rows and columns of this line's own box...
         lx0, lx1 = (
             int(np.floor(min(ax, bx) - half)) - 1 - x0,
             int(np.ceil(max(ax, bx) + half)) + 1 - x0,
@@ -125,7 +128,9 @@ def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, i
             int(np.floor(min(ay, by) - half)) - 1 - y0,
             int(np.ceil(max(ay, by) + half)) + 1 - y0,
         )
-        px, py = xs[lx0:lx1] - ax, ys[ly0:ly1] - ay
+        # ...and in each row (a steep line) or column, the pixels near the line's crossing.
+        rows, cols = _near((ax - x0, ay - y0), (ux, uy), reach, (lx0, lx1), (ly0, ly1))
+        px, py = xs[cols] - ax, ys[rows] - ay
         along = px * ux + py * uy
         across = np.abs(px * uy - py * ux)
         if crisp:
@@ -134,12 +139,39 @@ def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, i
         else:
             part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
             part *= np.clip(along + 0.5, 0, 1) * np.clip(length - along + 0.5, 0, 1)
-        window = cover[ly0:ly1, lx0:lx1]
-        np.maximum(window, part, out=window)
+        # Each (row, col) is listed once per line, so a plain gather and scatter is exact.
+        cover[rows, cols] = np.maximum(cover[rows, cols], part)
     mask = np.round(cover * 255).astype(np.uint8)
     if not mask.any():
         return None
     return mask, int(x0), int(y0)
+
+
+def _near(
+    start: tuple[float, float],
+    unit: tuple[float, float],
+    reach: float,
+    xspan: tuple[int, int],
+    yspan: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the pixels of the box ``xspan`` x ``yspan`` whose centres may lie within
+    ``reach`` of the line through ``start`` along ``unit`` (box coordinates): along the line's
+    major axis every row (column) of the box, across it a window of the few around the
+    crossing, wide enough that every pixel left out is beyond ``reach``."""
+    (sx, sy), (ux, uy) = start, unit
+    steep = abs(uy) >= abs(ux)
+    (m0, m1), (n0, n1) = (yspan, xspan) if steep else (xspan, yspan)
+    (sm, sn), (um, un) = ((sy, sx), (uy, ux)) if steep else ((sx, sy), (ux, uy))
+    major = np.arange(m0, m1)
+    crossing = sn + (major + 0.5 - sm) * (un / um)  # the line's minor coordinate there
+    spread = reach / abs(um)  # |minor - crossing| at which a centre is ``reach`` away
+    first = np.floor(crossing - spread - 0.5).astype(np.int64) - 1
+    window = int(np.ceil(2 * spread)) + 4
+    minor = first[:, None] + np.arange(window)
+    keep = (minor >= n0) & (minor < n1)
+    along = np.broadcast_to(major[:, None], minor.shape)[keep]
+    across = minor[keep]
+    return (along, across) if steep else (across, along)
 
 
 def _snapped(points: np.ndarray, stroke: float, closed: bool) -> np.ndarray:

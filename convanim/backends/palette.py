@@ -25,6 +25,22 @@ _UNKNOWN = 255
 _MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
 
 
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of a 1-d integer array and, per value, its place among them:
+    ``np.unique(values, return_inverse=True)``, which imports ``numpy.ma`` (20 ms of a short
+    run's start) to ask whether its input is masked."""
+    if values.size == 0:
+        return values.copy(), np.zeros(0, np.intp)
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    first = np.empty(len(ranked), bool)
+    first[0] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+    inverse = np.empty(len(values), np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ranked[first], inverse
+
+
 def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
     """``over`` at ``alpha`` on ``under``, rounded down as Agg's 8-bit blending does."""
     a = round(alpha * 255)
@@ -102,7 +118,7 @@ class Snapper:
         index = self._lut[key]
         unknown = index == _UNKNOWN
         if unknown.any():
-            keys = np.unique(key[unknown])
+            keys, _ = distinct(key[unknown])
             rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=1)
             dist = ((rgb[:, None, :].astype(np.int32) - self._pal[None]) ** 2).sum(axis=2)
             self._lut[keys] = dist.argmin(axis=1).astype(np.uint8)

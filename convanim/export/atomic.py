@@ -30,7 +30,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 import threading
 from collections.abc import Callable, Iterator
@@ -226,7 +225,7 @@ def spool_beside(dest: str | os.PathLike[str]) -> BinaryIO:
             if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
                 raise
             # No O_TMPFILE here: a hidden name, unlinked at once.
-            name = f".{dest.name[:MAX_PREFIX_NAME]}.{secrets.token_hex(4)}.tmp"
+            name = f".{dest.name[:MAX_PREFIX_NAME]}.{os.urandom(4).hex()}.tmp"
             flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
             scratch = os.open(name, flags, 0o600, dir_fd=fd)
             os.unlink(name, dir_fd=fd)
@@ -356,7 +355,7 @@ def _swap_in(
 def _free_name(place: Place, suffix: str) -> str:
     prefix = f".{place.name[:MAX_PREFIX_NAME]}."
     while True:
-        name = f"{prefix}{secrets.token_hex(4)}{suffix}"
+        name = f"{prefix}{os.urandom(4).hex()}{suffix}"
         if not exists_at(place.fd, name):
             return name
 

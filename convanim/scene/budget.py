@@ -278,9 +278,9 @@ def _figures(target: Any) -> list[FigureSpec]:
 
 
 def _channel_view(figure: FigureSpec) -> bool:
-    from convanim.scene import channel_plan as channels
+    from convanim.model.spec import wants_channel_view
 
-    return channels.wants_channel_view(figure)
+    return wants_channel_view(figure)
 
 
 def max_jobs() -> int:
@@ -327,14 +327,16 @@ def frames_of(target: Any) -> int:
 
 
 def _figure_frames(figure: FigureSpec) -> int:
+    from convanim.model.spec import wants_channel_view
     from convanim.ops.geometry import output_size
-    from convanim.scene import channel_plan as channels
 
     layer = figure.layer
     ho, wo = output_size(layer)
     cells = ho * wo
-    if not channels.wants_channel_view(figure):
+    if not wants_channel_view(figure):
         return cells
+    from convanim.scene import channel_plan as channels
+
     # When it is not surely a schematic every side is small, so the exact rule (which builds
     # the drawn grid) is cheap.
     out_channels = layer.out_channels or layer.in_channels
@@ -362,6 +364,6 @@ def _is_plain(target: Any) -> bool:
 
     if not isinstance(target, FigureSpec):
         return False
-    from convanim.scene import channel_plan as channels
+    from convanim.model.spec import wants_channel_view
 
-    return not channels.wants_channel_view(target)
+    return not wants_channel_view(target)

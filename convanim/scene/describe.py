@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from convanim.model.spec import CompareSpec, FigureSpec, LayerSpec, SequenceSpec
-from convanim.scene.channel_plan import (
-    ChannelScene,
-    build_channel_scene,
-    build_sequence,
+from convanim.model.spec import (
+    CompareSpec,
+    FigureSpec,
+    LayerSpec,
+    SequenceSpec,
     wants_channel_view,
 )
 from convanim.scene.plan import Scene, build_scene
@@ -32,6 +33,12 @@ from convanim.scene.words import (
     sum_text,
     written_sum,
 )
+
+if TYPE_CHECKING:
+    from convanim.scene.channel_plan import ChannelScene
+
+# convanim.scene.channel_plan is imported where a channel figure or a sequence is described:
+# a planar figure's short render (which writes its alt text) does not load it.
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 
@@ -108,6 +115,8 @@ def alt_text(target: Target) -> str:
 
 def _figure_alt(figure: FigureSpec) -> str:
     if wants_channel_view(figure):
+        from convanim.scene.channel_plan import build_channel_scene
+
         return _channel_alt(build_channel_scene(figure))
     return _planar_alt(build_scene(figure))
 
@@ -251,6 +260,8 @@ def frame_captions(target: Target, sync: str = "loop") -> tuple[str, ...]:
     if isinstance(target, SequenceSpec):
         n = len(target.stages)
         out: list[str] = []
+        from convanim.scene.channel_plan import build_sequence
+
         scenes = build_sequence(target)
         for k, (stage, scene) in enumerate(zip(target.stages, scenes), 1):
             caps = _channel_captions(scene) if scene is not None else _figure_captions(stage)
@@ -261,6 +272,8 @@ def frame_captions(target: Target, sync: str = "loop") -> tuple[str, ...]:
 
 def _figure_captions(figure: FigureSpec) -> tuple[str, ...]:
     if wants_channel_view(figure):
+        from convanim.scene.channel_plan import build_channel_scene
+
         return _channel_captions(build_channel_scene(figure))
     scene = build_scene(figure)
     out = []

@@ -14,15 +14,15 @@ from __future__ import annotations
 import dataclasses
 
 from convanim.model.look import Look
-from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
+from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec, wants_channel_view
 from convanim.model.views import MATRIX_VIEWS
-from convanim.scene.channel_plan import build_channel_scene, wants_channel_view
 from convanim.scene.compose import scaled, side_by_side, with_strip
 from convanim.scene.display import Picture, TextMetrics
 from convanim.scene.planar import picture as planar_picture
-from convanim.scene.sequence import CAPTION, channel_picture
-from convanim.scene.sequence import picture as sequence_picture
 from convanim.scene.words import caption_lines, printable
+
+# The channel views and sequences (convanim.scene.sequence, .channel_plan, .volume, ...) are
+# imported where they are drawn: a planar figure's short render does not load them.
 
 Target = FigureSpec | CompareSpec | SequenceSpec
 
@@ -47,6 +47,8 @@ def picture_for(
             members, target.labels, look.scale, look.font_scale, sync, metrics, headings
         )
         if target.caption and look.labels is not False:
+            from convanim.scene.sequence import CAPTION
+
             size = CAPTION * look.scale * look.font_scale
             pic = with_strip(pic, lambda i: [printable(target.caption)], size, constant=True)
         return _fit_width(pic, look)
@@ -55,6 +57,8 @@ def picture_for(
 
         return receptive.picture(target, look, metrics)
     if isinstance(target, SequenceSpec):
+        from convanim.scene.sequence import picture as sequence_picture
+
         pic = sequence_picture(target, metrics, look)
         return _fit_width(scaled(pic, look.scale) if look.width is None else pic, look)
     return _figure(target, look, metrics)
@@ -67,6 +71,9 @@ def _figure(figure: FigureSpec, look: Look, metrics: TextMetrics, captions: bool
         return (matrix if figure.view == "matrix" else im2col).picture(figure, look, metrics)
     if not wants_channel_view(figure):
         return planar_picture(figure, look, metrics, captions)
+    from convanim.scene.channel_plan import build_channel_scene
+    from convanim.scene.sequence import CAPTION, channel_picture
+
     pic, _ = channel_picture(build_channel_scene(figure), metrics, None, look.font_scale)
     if look.labels and captions:
         lines = caption_lines(figure.layer, look.formula, figure.flip)
