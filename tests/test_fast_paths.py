@@ -1,0 +1,117 @@
+"""The shortcuts the raster path takes for speed give what the plain way gives: rays rasterised
+along their length equal the per-pixel rule over their whole box, ``distinct`` equals
+``np.unique``, a template found by its own file equals the one the index finds, and a short
+planar render loads none of the modules it does not draw with."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convanim.backends._rasterise import _lines
+from convanim.backends.palette import distinct
+from convanim.catalog.templates import read_template, resolve, template_path
+
+
+def _lines_whole_box(points: np.ndarray, width: float, crisp: bool) -> np.ndarray | None:
+    """The rule of ``_lines`` evaluated at every pixel of every line's box (the reference)."""
+    flat = points.reshape(-1, 2)
+    x0, y0 = np.floor(flat.min(axis=0) - width / 2).astype(int) - 1
+    x1, y1 = np.ceil(flat.max(axis=0) + width / 2).astype(int) + 1
+    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
+    cover = np.zeros((y1 - y0, x1 - x0), np.float32)
+    half = width / 2
+    for (ax, ay), (bx, by) in points:
+        length = float(np.hypot(bx - ax, by - ay))
+        if length == 0:
+            continue
+        ux, uy = (bx - ax) / length, (by - ay) / length
+        px, py = xs - ax, ys - ay
+        along = px * ux + py * uy
+        across = np.abs(px * uy - py * ux)
+        if crisp:
+            part = ((across <= half) & (along >= 0) & (along <= length)).astype(np.float32)
+        else:
+            part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
+            part *= np.clip(along + 0.5, 0, 1) * np.clip(length - along + 0.5, 0, 1)
+        np.maximum(cover, part, out=cover)
+    mask = np.round(cover * 255).astype(np.uint8)
+    return mask if mask.any() else None
+
+
+coordinate = st.floats(-40, 260, allow_nan=False).map(lambda v: round(v * 8) / 8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(coordinate, coordinate, coordinate, coordinate), min_size=1, max_size=5),
+    st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.25]),
+    st.booleans(),
+)
+def test_rays_along_their_length_equal_the_rule_over_their_box(
+    segments: list[tuple[float, float, float, float]], width: float, crisp: bool
+) -> None:
+    points = np.array(segments, float).reshape(-1, 2, 2)
+    fast = _lines(points, width, crisp)
+    slow = _lines_whole_box(points, width, crisp)
+    if slow is None:
+        assert fast is None
+        return
+    assert fast is not None
+    mask, x, y = fast
+    flat = points.reshape(-1, 2)
+    assert (x, y) == tuple(np.floor(flat.min(axis=0) - width / 2).astype(int) - 1)
+    np.testing.assert_array_equal(mask, slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 1 << 24), max_size=300))
+def test_distinct_is_np_unique(values: list[int]) -> None:
+    array = np.array(values, np.int64)
+    keys, inverse = distinct(array)
+    want_keys, want_inverse = np.unique(array, return_inverse=True)
+    np.testing.assert_array_equal(keys, want_keys)
+    np.testing.assert_array_equal(inverse, want_inverse.ravel())
+
+
+def test_a_template_in_a_user_folder_comes_before_the_builtin_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "padding_strides.toml").write_text("op = 'conv'\ninput = 6\nkernel = 2\n")
+    # A manifest named like a template is not one: the built-in template is found past it.
+    (tmp_path / "dilation.toml").write_text("[[figures]]\nname = 'x'\n")
+    monkeypatch.setenv("CONVANIM_TEMPLATES", str(tmp_path))
+    assert template_path("padding_strides") == tmp_path / "padding_strides.toml"
+    assert resolve("padding_strides").layer.input_size == (6, 6)
+    assert template_path("dilation").parent.name == "builtin"
+    assert read_template("dilation")["dilation"] == 2
+    with pytest.raises(Exception, match="did you mean padding_strides"):
+        read_template("padding_stride")
+    with pytest.raises(Exception, match="unknown template"):
+        read_template("../builtin/padding_strides")
+
+
+def test_a_short_planar_render_loads_only_what_it_draws_with(tmp_path: Path) -> None:
+    """Each of these cost a short render 10-20 ms of its start (numpy.ma: np.unique asks
+    whether its input is masked)."""
+    code = f"""
+import sys
+from convanim.cli.main import main
+try:
+    main(["render", "no_padding_no_strides", "-o", {str(tmp_path / "x.gif")!r}])
+except SystemExit as exit:
+    assert exit.code == 0, exit.code
+unwanted = ["numpy.ma", "matplotlib", "importlib.resources", "secrets", "html",
+            "convanim.scene.channel_plan", "convanim.scene.volume", "convanim.scene.sequence"]
+loaded = [name for name in unwanted if name in sys.modules]
+assert not loaded, loaded
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert (tmp_path / "x.gif").stat().st_size > 1000
