@@ -74,11 +74,35 @@ class Palette:
                 distance[:, self.clear] = 1 << 30  # never snap a colour to "transparent"
             found = distance.argmin(axis=1).astype(np.uint8)
         else:
-            found = np.array(
-                [self._entry((int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)) for k in keys],
-                np.uint8,
-            )
+            found = self._entries(keys)
         return found[inverse.ravel()].reshape(rgb.shape[:-1])
+
+    def _entries(self, keys: np.ndarray) -> np.ndarray:
+        """``_entry`` of each packed colour, in order; the nearest entries of the colours that
+        find no room are looked up together (a channel figure meets hundreds at once)."""
+        found = np.zeros(len(keys), np.uint8)
+        later: list[int] = []
+        for n, key in enumerate(keys.tolist()):
+            rgb = (key >> 16, (key >> 8) & 255, key & 255)
+            hit = self._index.get(rgb)
+            if hit is None and not self.fixed and self.count < MAX_COLOURS:
+                hit = self._entry(rgb)
+            if hit is None:
+                later.append(n)
+            else:
+                found[n] = hit
+        if later:
+            # Once full the palette no longer changes, so all of them see the same entries.
+            wanted = keys[later].astype(np.int64)
+            rgb = np.stack([wanted >> 16, (wanted >> 8) & 255, wanted & 255], axis=1)
+            pal = self.rgb[: self.count].astype(np.int64)
+            if self.clear is not None:
+                pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
+            nearest = ((rgb[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
+            found[later] = nearest
+            for colour, index in zip(map(tuple, rgb.tolist()), nearest.tolist()):
+                self._index[colour] = index  # type: ignore[index]
+        return found
 
     def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
         """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""

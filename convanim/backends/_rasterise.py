@@ -110,10 +110,11 @@ def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, i
     x1, y1 = np.ceil(flat.max(axis=0) + width / 2).astype(int) + 1
     xs = np.arange(x0, x1, dtype=np.float32) + 0.5
     ys = np.arange(y0, y1, dtype=np.float32) + 0.5
-    cover = np.zeros((y1 - y0, x1 - x0), np.float32)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     half = width / 2
     # How far from the line a pixel centre can be and still be drawn.
     reach = half if crisp else half + 0.5
+    drawn = False
     for (ax, ay), (bx, by) in points:
         length = float(np.hypot(bx - ax, by - ay))
         if length == 0:
@@ -139,10 +140,12 @@ def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, i
         else:
             part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
             part *= np.clip(along + 0.5, 0, 1) * np.clip(length - along + 0.5, 0, 1)
+        # Coverage in 255ths (in float32, as it is stored): the larger of overlapping lines'.
         # Each (row, col) is listed once per line, so a plain gather and scatter is exact.
-        cover[rows, cols] = np.maximum(cover[rows, cols], part)
-    mask = np.round(cover * 255).astype(np.uint8)
-    if not mask.any():
+        level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
+        mask[rows, cols] = np.maximum(mask[rows, cols], level)
+        drawn = drawn or bool(level.any())
+    if not drawn:
         return None
     return mask, int(x0), int(y0)
 

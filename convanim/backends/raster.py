@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -221,7 +222,7 @@ class RasterFrames:
             layer = layers[0]
             rgb, strength = self._colour(layer.colour)
             index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
-            alpha = ((layer.mask.astype(np.uint32) * strength + 127) // 255).astype(np.uint8)
+            alpha = layer.mask if strength == 255 else _scaled(strength)[layer.mask]
             return _sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
         x0, y0, x1, y1 = box
         alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -330,6 +331,13 @@ def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
     colours = colours[: MAX_COLOURS - 1]
     bg = np.array([resolve(theme, picture.background)], np.uint8)
     return Palette(np.concatenate([colours, bg]), fixed, clear=len(colours))
+
+
+@lru_cache(maxsize=64)
+def _scaled(strength: int) -> np.ndarray:
+    """Coverage (of 255) times ``strength`` (of 255), rounded: a table for every coverage."""
+    levels = np.arange(256, dtype=np.uint32)
+    return ((levels * strength + 127) // 255).astype(np.uint8)
 
 
 def _shape_key(prim: Primitive) -> tuple[tuple, tuple[int, int]]:

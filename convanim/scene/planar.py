@@ -164,7 +164,7 @@ class _Builder:
         out.append(self._cells(plane, np.argwhere(kind == Kind.INPUT), "input", INPUT))
         ho, wo = self.scene.output_shape
         out.append(self._cells(place.out, np.argwhere(np.ones((ho, wo), bool)), "output", OUTPUT))
-        self._outline = convex(place.out.corners())
+        self._outline = _Outline(convex(place.out.corners()))
         return out
 
     def _arithmetic_frame(self, state: FrameState) -> tuple[Primitive, ...]:
@@ -173,7 +173,7 @@ class _Builder:
         below = place.inp.box(r0, c0, r1, c1)
         above = place.out.box(state.out[0], state.out[1], state.out[0] + 1, state.out[1] + 1)
         # The rays end where they meet the output plane's outline: the plane hides the rest.
-        rays = [ray for a, b in zip(below, above) if (ray := _clip_outside(a, b, self._outline))]
+        rays = [ray for a, b in zip(below, above) if (ray := self._outline.clip_outside(a, b))]
         return (
             Polygons(self.canvas(place.inp.cells(state.taps)), "shade", TAPS),
             Segments(
@@ -282,18 +282,26 @@ class _Builder:
         return Polygons(corners, role, depth, edge="grid", width=self.line, dash=dash)
 
 
-def _clip_outside(a: np.ndarray, b: np.ndarray, polygon: np.ndarray) -> tuple | None:
-    """The part of segment a->b before it enters the convex (counter-clockwise) polygon that
-    contains b (Cyrus-Beck); None when a is already inside."""
-    d = b - a
-    edges = np.roll(polygon, -1, axis=0) - polygon
-    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)  # outward, counter-clockwise
-    num = np.einsum("ij,ij->i", normals, a - polygon)
-    den = normals @ d
-    if np.any((den == 0) & (num > 0)):
-        return (a, b)  # parallel to an edge and outside it: never enters
-    entering = den < 0
-    t_enter = float(np.max(-num[entering] / den[entering], initial=0.0))
-    if t_enter <= 0:
-        return None
-    return (a, a + min(t_enter, 1.0) * d)
+class _Outline:
+    """A convex (counter-clockwise) polygon, with its edges' outward normals worked out once:
+    every frame clips its four rays against the output plane's outline."""
+
+    def __init__(self, polygon: np.ndarray) -> None:
+        self.polygon = polygon
+        edges = np.roll(polygon, -1, axis=0) - polygon
+        self.normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
+
+    def clip_outside(self, a: np.ndarray, b: np.ndarray) -> tuple | None:
+        """The part of segment a->b before it enters the polygon that contains b
+        (Cyrus-Beck); None when a is already inside."""
+        d = b - a
+        normals = self.normals
+        num = ((a - self.polygon) * normals).sum(axis=1)
+        den = normals @ d
+        if np.any((den == 0) & (num > 0)):
+            return (a, b)  # parallel to an edge and outside it: never enters
+        entering = den < 0
+        t_enter = float(np.max(-num[entering] / den[entering], initial=0.0))
+        if t_enter <= 0:
+            return None
+        return (a, a + min(t_enter, 1.0) * d)
