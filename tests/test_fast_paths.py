@@ -1,5 +1,6 @@
 """The shortcuts the raster path takes for speed give what the plain way gives: rays rasterised
-along their length equal the per-pixel rule over their whole box, ``distinct`` equals
+along their length equal the per-pixel rule over their whole box, layers blended once per
+combination of coverages equal layers blended per pixel, ``distinct`` equals
 ``np.unique``, a template found by its own file equals the one the index finds, and a short
 planar render loads none of the modules it does not draw with."""
 
@@ -14,9 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convanim.backends._rasterise import _lines
+from convanim.backends._fonts import PilMetrics
+from convanim.backends._rasterise import Ink, _lines
 from convanim.backends.palette import distinct
+from convanim.backends.raster import RasterFrames
 from convanim.catalog.templates import read_template, resolve, template_path
+from convanim.catalog.themes import load_theme
+from convanim.model.look import Look
+from convanim.scene.display import union
+from convanim.scene.pictures import picture_for
 
 
 def _lines_whole_box(points: np.ndarray, width: float, crisp: bool) -> np.ndarray | None:
@@ -115,3 +122,53 @@ assert not loaded, loaded
 """
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (tmp_path / "x.gif").stat().st_size > 1000
+
+
+def _blend_per_pixel(backend: RasterFrames, layers: list[Ink], box: tuple[int, int, int, int]):
+    """Each pixel's layers composited in float32, one pixel at a time (the reference)."""
+    x0, y0, x1, y1 = box
+    paint = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+    cover = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for layer in layers:
+        rgb, strength = backend._colour(layer.colour)
+        lx0, ly0, lx1, ly1 = layer.box()
+        window = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
+        a = layer.mask * np.float32(strength / 65025.0)
+        paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
+        cover[window] = cover[window] * (1 - a) + a
+    alpha = np.round(cover * 255).astype(np.uint8)
+    colour = np.zeros(alpha.shape, np.uint8)
+    seen = alpha > 0
+    plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
+    colour[seen] = backend.palette.snap(plain.astype(np.uint8))
+    return colour, alpha
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["input", "output", "grid", "shade", "padding"]),
+            st.sampled_from([1.0, 0.5, 0.25]),
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.integers(1, 9),
+            st.integers(1, 9),
+            st.integers(0, 1 << 30),
+        ),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_layers_blended_by_state_equal_layers_blended_per_pixel(layers: list) -> None:
+    picture = picture_for(resolve("padding_strides"), Look(), PilMetrics())
+    backend = RasterFrames(picture, load_theme("classic"))
+    inks = []
+    for role, alpha, x, y, w, h, seed in layers:
+        levels = np.random.default_rng(seed).choice([0, 0, 64, 128, 200, 255, 255], (h, w))
+        inks.append(Ink((role, alpha), levels.astype(np.uint8), x, y))
+    box = union([ink.box() for ink in inks])
+    colour, alpha = backend._blend(inks, box)
+    want_colour, want_alpha = _blend_per_pixel(backend, inks, box)
+    np.testing.assert_array_equal(alpha, want_alpha)
+    np.testing.assert_array_equal(colour, want_colour)

@@ -29,11 +29,11 @@ import numpy as np
 from convanim.backends import opacity, resolve
 from convanim.backends._composite import Palette, Rect, Sprite, _sprite
 from convanim.backends._rasterise import inks
-from convanim.backends.palette import MAX_COLOURS, palette_of
+from convanim.backends.palette import MAX_COLOURS, distinct, palette_of
 from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text, union
 
-_BAND = 32  # rows composited at a time when a sprite has several layers
+_DENSE = 1 << 22  # (state, coverage) pairs a layer's blends are counted in a table for
 _RECENT = 16  # moving shapes a backend keeps at least (a footprint's, the last rays)
 _SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
 _SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
@@ -224,32 +224,39 @@ class RasterFrames:
             index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
             alpha = layer.mask if strength == 255 else _scaled(strength)[layer.mask]
             return _sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
+        colour, alpha = self._blend(layers, box)
+        return _sprite(colour, alpha, box[0], box[1])
+
+    def _blend(self, layers: list, box: Rect) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """Layers composited over nothing: (colour indices, alpha) over ``box``.
+
+        A pixel's result depends only on the coverages it has in each layer, and a figure's
+        shapes have few such combinations (inside, outside, a few edge steps): each layer's
+        blend is worked out once per (state so far, coverage) met, in float32 as for a pixel,
+        and every pixel just carries the number of its state."""
         x0, y0, x1, y1 = box
-        alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        colour = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        # In bands of rows, so the float buffers stay small whatever the sprite's size.
-        for top in range(y0, y1, _BAND):
-            bottom = min(top + _BAND, y1)
-            paint = np.zeros((bottom - top, x1 - x0, 3), np.float32)
-            cover = np.zeros((bottom - top, x1 - x0), np.float32)
-            for layer in layers:
-                rgb, strength = self._colour(layer.colour)
-                lx0, ly0, lx1, ly1 = layer.box()
-                r0, r1 = max(ly0, top), min(ly1, bottom)
-                if r0 >= r1:
-                    continue
-                window = (slice(r0 - top, r1 - top), slice(lx0 - x0, lx1 - x0))
-                # Coverage and opacity, both of 255.
-                a = layer.mask[r0 - ly0 : r1 - ly0] * np.float32(strength / 65025.0)
-                paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
-                cover[window] = cover[window] * (1 - a) + a
-            band = alpha[top - y0 : bottom - y0]
-            band[...] = np.round(cover * 255)
-            seen = band > 0
-            if seen.any():
-                plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
-                colour[top - y0 : bottom - y0][seen] = self.palette.snap(plain.astype(np.uint8))
-        return _sprite(colour, alpha, x0, y0)
+        state = np.zeros((y1 - y0, x1 - x0), np.int64)  # 0: nothing drawn yet
+        paint = np.zeros((1, 3), np.float32)  # premultiplied colour of each state
+        cover = np.zeros(1, np.float32)
+        for layer in layers:
+            rgb, strength = self._colour(layer.colour)
+            lx0, ly0, lx1, ly1 = layer.box()
+            window = state[ly0 - y0 : ly1 - y0, lx0 - x0 : lx1 - x0]
+            on = layer.mask > 0  # no coverage leaves a pixel's state as it is
+            key = window[on] * 256 + layer.mask[on]
+            combos, inverse = _combinations(key, len(cover) * 256)
+            before, level = combos >> 8, (combos & 255).astype(np.uint8)
+            a = level * np.float32(strength / 65025.0)  # coverage and opacity, both of 255
+            window[on] = len(cover) + inverse
+            paint = np.concatenate([paint, paint[before] * (1 - a[:, None]) + rgb * a[:, None]])
+            cover = np.concatenate([cover, cover[before] * (1 - a) + a])
+        alpha = np.round(cover * 255).astype(np.uint8)
+        colour = np.zeros(len(cover), np.uint8)
+        seen = alpha > 0
+        if seen.any():
+            plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
+            colour[seen] = self.palette.snap(plain.astype(np.uint8))
+        return colour[state], alpha[state]
 
     def _colour(self, colour: tuple[Fill, float]) -> tuple[np.ndarray, float]:
         if colour not in self._colours:
@@ -331,6 +338,19 @@ def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
     colours = colours[: MAX_COLOURS - 1]
     bg = np.array([resolve(theme, picture.background)], np.uint8)
     return Palette(np.concatenate([colours, bg]), fixed, clear=len(colours))
+
+
+def _combinations(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``key`` (all below ``size``), sorted, and each one's place among
+    them: a table of ``size`` when that is small (one pass), else by sorting."""
+    if size > _DENSE:
+        return distinct(key)
+    present = np.zeros(size, bool)
+    present[key] = True
+    combos = np.flatnonzero(present)
+    rank = np.zeros(size, np.int64)
+    rank[combos] = np.arange(len(combos))
+    return combos, rank[key]
 
 
 @lru_cache(maxsize=64)
