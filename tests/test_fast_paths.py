@@ -172,3 +172,38 @@ def test_layers_blended_by_state_equal_layers_blended_per_pixel(layers: list) ->
     want_colour, want_alpha = _blend_per_pixel(backend, inks, box)
     np.testing.assert_array_equal(alpha, want_alpha)
     np.testing.assert_array_equal(colour, want_colour)
+
+
+def test_a_dashed_line_is_dashes_where_its_pattern_says() -> None:
+    """A horizontal dashed line (6 on, 6 off) covers its dashes whole, its gaps not at all,
+    and the one pixel where a dash ends and a gap starts at a half pixel, by half."""
+    points = np.array([[[0.0, 5.5], [30.0, 5.5]]])
+    mask, x, y = _lines(points, 1.0, False, (6.0, 6.0))
+    row = mask[5 - y, -x : 30 - x]
+    np.testing.assert_array_equal(row[:6], 255)
+    np.testing.assert_array_equal(row[6:12], 0)
+    np.testing.assert_array_equal(row[12:18], 255)
+    shifted, sx, sy = _lines(points + [0.5, 0], 1.0, False, (6.0, 6.0))
+    assert shifted[5 - sy, 6 - sx] == 128  # half dash, half gap
+    crisp, cx, cy = _lines(points, 1.0, True, (6.0, 6.0))
+    np.testing.assert_array_equal(crisp[5 - cy, -cx : 30 - cx] > 0, row > 0)
+
+
+def test_text_in_one_face_is_drawn_as_imagedraw_draws_it() -> None:
+    from PIL import Image, ImageDraw
+
+    from convanim.backends._fonts import ink, runs, text_mask
+
+    for text, font, size in [
+        ("output (2, 3), all 2 channels", "serif", 13.0),
+        ("0.25", "sans", 10.5),
+        ("x = 7", "mono", 17.3),
+        ("Wy", "serif", 40.0),
+    ]:
+        assert len(runs(text, font, size)) == 1
+        mask, ox, oy = text_mask(text, font, size)
+        left, top, right, bottom, _ = ink(text, font, size)
+        canvas = Image.new("L", (int(np.ceil(right - left)) + 2, int(np.ceil(bottom - top)) + 2))
+        face = runs(text, font, size)[0][0]
+        ImageDraw.Draw(canvas).text((-ox, -oy), text, fill=255, font=face, anchor="ls")
+        np.testing.assert_array_equal(mask, np.asarray(canvas))

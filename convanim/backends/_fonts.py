@@ -124,14 +124,42 @@ def text_mask(text: str, font: str, size: float) -> tuple[np.ndarray, float, flo
     start on the baseline."""
     left, top, right, bottom, _ = ink(text, font, size)
     width, height = int(np.ceil(right - left)) + 2, int(np.ceil(bottom - top)) + 2
-    canvas = Image.new("L", (max(width, 1), max(height, 1)), 0)
     ox, oy = int(np.floor(left)) - 1, int(np.floor(top)) - 1
+    chunks = runs(text, font, size)
+    if len(chunks) == 1 and isinstance(chunks[0][0], ImageFont.FreeTypeFont):
+        fast = _one_run(chunks[0][0], text, (width, height), (-ox, -oy))
+        if fast is not None:
+            return fast, float(ox), float(oy)
+    canvas = Image.new("L", (max(width, 1), max(height, 1)), 0)
     pen = 0.0
     draw = ImageDraw.Draw(canvas)
-    for face, chunk in runs(text, font, size):
+    for face, chunk in chunks:
         draw.text((round(pen) - ox, -oy), chunk, fill=255, font=face, anchor="ls")
         pen += face.getlength(chunk)
     return np.asarray(canvas), float(ox), float(oy)
+
+
+def _one_run(
+    face: ImageFont.FreeTypeFont, text: str, size: tuple[int, int], origin: tuple[int, int]
+) -> np.ndarray | None:
+    """Text in one face as ``ImageDraw.text`` draws it at a whole-pixel ``origin`` on an empty
+    canvas of ``size`` (its mask, copied in: drawing 255 through a mask over 0 gives the mask),
+    without the layout machinery around it, which costs as much as the glyphs. None if this
+    Pillow cannot hand the mask over as an image."""
+    core, (dx, dy) = face.getmask2(text, "L", anchor="ls", start=(0.0, 0.0))
+    wrap = getattr(Image.Image(), "_new", None)
+    if wrap is None:
+        return None
+    glyphs = np.asarray(wrap(core))
+    width, height = max(size[0], 1), max(size[1], 1)
+    canvas = np.zeros((height, width), np.uint8)
+    x, y = origin[0] + dx, origin[1] + dy
+    # Clipped to the canvas, as a bitmap drawn past its edge is.
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + glyphs.shape[1], width), min(y + glyphs.shape[0], height)
+    if x0 < x1 and y0 < y1:
+        canvas[y0:y1, x0:x1] = glyphs[y0 - y : y1 - y, x0 - x : x1 - x]
+    return canvas
 
 
 class PilMetrics(TextMetrics):

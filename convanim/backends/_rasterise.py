@@ -1,10 +1,12 @@
 """Primitives to coverage masks: what the raster backend composites.
 
 A primitive becomes a few ``Ink`` layers, each one colour (a fill and its alpha) and a uint8
-coverage mask at a whole-pixel offset. Polygons and lines are filled by Pillow on a grid
-``SUPERSAMPLE`` times finer and averaged down (a box filter: 17 coverage levels, which the
-palette's three blends per pair cannot tell from Agg's exact area); crisp drawing samples each
-pixel once, at its centre. Text is drawn by Pillow's FreeType (``convanim.backends._fonts``).
+coverage mask at a whole-pixel offset. Polygons and outlines are filled by Pillow on a grid
+``SUPERSAMPLE`` times finer and averaged down (a box filter: 65 coverage levels, which the
+palette's three blends per pair cannot tell from Agg's exact area); lines (``Segments``, solid
+or dashed) get their coverage from each pixel centre's distance to them, worked out only near
+them; crisp drawing samples each pixel once, at its centre. Text is drawn by Pillow's FreeType
+(``convanim.backends._fonts``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
 they enclose; paths made only of horizontal and vertical lines are snapped to the pixel grid
@@ -75,6 +77,8 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         if made is not None:
             out.append(Ink((fill, prim.alpha), *made))
     if prim.edge is not None and prim.width > 0:
+        # As quads filled together, not as lines: neighbouring cells' outlines dash one edge
+        # twice, out of step, and only the union of the two fills its gaps.
         quads = [
             quad
             for polygon in points
@@ -94,87 +98,107 @@ def _segment_inks(prim: Segments, sample: int) -> list[Ink]:
     if prim.dash is None:
         made = _lines(points, prim.width, sample == 1)
         return [] if made is None else [Ink((prim.role, prim.alpha), *made)]
-    quads = [q for line in points for q in _stroke(line, prim.width, prim.dash, square=False)]
-    made = _fill(quads, sample)
+    # Each line's dashes start at its first end (a grid's lines: each drawn once).
+    made = _lines(points, prim.width, sample == 1, prim.dash)
     return [] if made is None else [Ink((prim.role, prim.alpha), *made)]
 
 
-def _lines(points: np.ndarray, width: float, crisp: bool) -> tuple[np.ndarray, int, int] | None:
-    """Coverage of solid lines with butt ends, worked out per pixel from its centre's distance
-    to each line (a box filter across and along it: exact for horizontal and vertical lines,
+def _lines(
+    points: np.ndarray,
+    width: float,
+    crisp: bool,
+    dash: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, int, int] | None:
+    """Coverage of lines with butt ends, worked out per pixel from its centre's distance to
+    each line (a box filter across and along it: exact for horizontal and vertical lines,
     within a coverage step for oblique ones) — no supersampled canvas, and only the few pixels
-    of each row (or column) that the line crosses: a long ray costs its length, not its box.
-    Lines overlapping take the larger coverage."""
+    of each row (or column) that a line crosses: a long ray costs its length, not its box.
+    ``dash`` (on, off) draws each line dashed from its first end. Lines overlapping take the
+    larger coverage."""
     flat = points.reshape(-1, 2)
     x0, y0 = np.floor(flat.min(axis=0) - width / 2).astype(int) - 1
     x1, y1 = np.ceil(flat.max(axis=0) + width / 2).astype(int) + 1
     xs = np.arange(x0, x1, dtype=np.float32) + 0.5
     ys = np.arange(y0, y1, dtype=np.float32) + 0.5
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     half = width / 2
-    # How far from the line a pixel centre can be and still be drawn.
-    reach = half if crisp else half + 0.5
-    drawn = False
-    for (ax, ay), (bx, by) in points:
-        length = float(np.hypot(bx - ax, by - ay))
-        if length == 0:
-            continue
-        ux, uy = (bx - ax) / length, (by - ay) / length
-        # Only the rows and columns of this line's own box...
-        lx0, lx1 = (
-            int(np.floor(min(ax, bx) - half)) - 1 - x0,
-            int(np.ceil(max(ax, bx) + half)) + 1 - x0,
-        )
-        ly0, ly1 = (
-            int(np.floor(min(ay, by) - half)) - 1 - y0,
-            int(np.ceil(max(ay, by) + half)) + 1 - y0,
-        )
-        # ...and in each row (a steep line) or column, the pixels near the line's crossing.
-        rows, cols = _near((ax - x0, ay - y0), (ux, uy), reach, (lx0, lx1), (ly0, ly1))
-        px, py = xs[cols] - ax, ys[rows] - ay
-        along = px * ux + py * uy
-        across = np.abs(px * uy - py * ux)
-        if crisp:
-            inside = (across <= half) & (along >= 0) & (along <= length)
-            part = inside.astype(np.float32)
-        else:
-            part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
-            part *= np.clip(along + 0.5, 0, 1) * np.clip(length - along + 0.5, 0, 1)
-        # Coverage in 255ths (in float32, as it is stored): the larger of overlapping lines'.
-        # Each (row, col) is listed once per line, so a plain gather and scatter is exact.
-        level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
-        mask[rows, cols] = np.maximum(mask[rows, cols], level)
-        drawn = drawn or bool(level.any())
-    if not drawn:
+    a, b = points[:, 0].astype(float), points[:, 1].astype(float)
+    length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+    drawn = length > 0
+    if not drawn.any():
         return None
+    a, b, length = a[drawn], b[drawn], length[drawn]
+    unit = (b - a) / length[:, None]
+    # Each line's own box, then the pixels near it (``_near``), each with its line's number.
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    box = np.concatenate(
+        [np.floor(low - half).astype(int) - 1, np.ceil(high + half).astype(int) + 1], axis=1
+    ) - np.array([x0, y0, x0, y0])
+    start = a - np.array([x0, y0])
+    rows, cols, line = _near(start, unit, half if crisp else half + 0.5, box)
+    ax, ay, ux, uy = a[line, 0], a[line, 1], unit[line, 0], unit[line, 1]
+    px, py = xs[cols] - ax, ys[rows] - ay
+    along = px * ux + py * uy
+    across = np.abs(px * uy - py * ux)
+    long = length[line]
+    if crisp:
+        inside = (across <= half) & (along >= 0) & (along <= long)
+        if dash is not None:
+            inside &= np.mod(along, dash[0] + dash[1]) <= dash[0]
+        part = inside.astype(np.float32)
+    else:
+        part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
+        if dash is None:
+            part *= np.clip(along + 0.5, 0, 1) * np.clip(long - along + 0.5, 0, 1)
+        else:
+            # The share of the pixel's extent along the line that is dash, not gap.
+            part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
+    # Coverage in 255ths (in float32, as it is kept): where lines overlap, the larger.
+    level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
+    if not level.any():
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    order = np.argsort(level, kind="stable")  # written smallest first: the largest stays
+    mask[rows[order], cols[order]] = level[order]
     return mask, int(x0), int(y0)
 
 
+def _dashed(t: np.ndarray, length: np.ndarray, dash: tuple[float, float]) -> np.ndarray:
+    """How much of a dashed line is dash from its start to ``t`` along it (clamped to it)."""
+    on, off = dash
+    v = np.clip(t, 0, length)
+    return np.floor(v / (on + off)) * on + np.minimum(np.mod(v, on + off), on)
+
+
 def _near(
-    start: tuple[float, float],
-    unit: tuple[float, float],
-    reach: float,
-    xspan: tuple[int, int],
-    yspan: tuple[int, int],
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols) of the pixels of the box ``xspan`` x ``yspan`` whose centres may lie within
-    ``reach`` of the line through ``start`` along ``unit`` (box coordinates): along the line's
-    major axis every row (column) of the box, across it a window of the few around the
-    crossing, wide enough that every pixel left out is beyond ``reach``."""
-    (sx, sy), (ux, uy) = start, unit
-    steep = abs(uy) >= abs(ux)
-    (m0, m1), (n0, n1) = (yspan, xspan) if steep else (xspan, yspan)
-    (sm, sn), (um, un) = ((sy, sx), (uy, ux)) if steep else ((sx, sy), (ux, uy))
-    major = np.arange(m0, m1)
-    crossing = sn + (major + 0.5 - sm) * (un / um)  # the line's minor coordinate there
-    spread = reach / abs(um)  # |minor - crossing| at which a centre is ``reach`` away
-    first = np.floor(crossing - spread - 0.5).astype(np.int64) - 1
-    window = int(np.ceil(2 * spread)) + 4
+    start: np.ndarray, unit: np.ndarray, reach: float, box: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, line) of the pixels of each line's box (x0, y0, x1, y1; box coordinates)
+    whose centres may lie within ``reach`` of that line, through ``start`` along ``unit``:
+    along the line's major axis every row (column) of its box, across it a window of the few
+    around the crossing, wide enough that every pixel left out is beyond ``reach``."""
+    steep = np.abs(unit[:, 1]) >= np.abs(unit[:, 0])
+    m0 = np.where(steep, box[:, 1], box[:, 0])
+    m1 = np.where(steep, box[:, 3], box[:, 2])
+    n0 = np.where(steep, box[:, 0], box[:, 1])
+    n1 = np.where(steep, box[:, 2], box[:, 3])
+    sm = np.where(steep, start[:, 1], start[:, 0])
+    sn = np.where(steep, start[:, 0], start[:, 1])
+    um = np.where(steep, unit[:, 1], unit[:, 0])
+    un = np.where(steep, unit[:, 0], unit[:, 1])
+    counts = np.maximum(m1 - m0, 0)
+    line = np.repeat(np.arange(len(unit)), counts)
+    major = np.arange(len(line)) - np.repeat(np.cumsum(counts) - counts - m0, counts)
+    crossing = sn[line] + (major + 0.5 - sm[line]) * (un / um)[line]  # minor coordinate there
+    spread = reach / np.abs(um)  # |minor - crossing| at which a centre is ``reach`` away
+    first = np.floor(crossing - spread[line] - 0.5).astype(np.int64) - 1
+    window = int(np.ceil(2 * spread.max())) + 4
     minor = first[:, None] + np.arange(window)
-    keep = (minor >= n0) & (minor < n1)
-    along = np.broadcast_to(major[:, None], minor.shape)[keep]
-    across = minor[keep]
-    return (along, across) if steep else (across, along)
+    keep = (minor >= n0[line, None]) & (minor < n1[line, None])
+    major = np.broadcast_to(major[:, None], minor.shape)
+    tall = np.broadcast_to(steep[line, None], minor.shape)
+    rows = np.where(tall, major, minor)[keep]
+    cols = np.where(tall, minor, major)[keep]
+    return rows, cols, np.broadcast_to(line[:, None], minor.shape)[keep]
 
 
 def _snapped(points: np.ndarray, stroke: float, closed: bool) -> np.ndarray:
