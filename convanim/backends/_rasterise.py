@@ -27,6 +27,7 @@ from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
 _MAX_SAMPLES = 1 << 22  # supersampled pixels of one mask at most
+_MAX_WINDOW = 1 << 20  # (polygon, pixel) pairs worked out at a time
 _SHIFT = 0.001  # past the tie: a boundary on a sample line is outside
 
 
@@ -73,16 +74,24 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         if fill is not None:
             groups.setdefault(fill, []).append(polygon)
     for fill, polygons in groups.items():
-        made = _fill(polygons, sample)
+        made = _convex_fill(polygons, sample == 1)
+        if made is NotImplemented:
+            made = _fill(polygons, sample)
         if made is not None:
-            out.append(Ink((fill, prim.alpha), *made))
-    if prim.edge is not None and prim.width > 0:
-        # As quads filled together, not as lines: neighbouring cells' outlines dash one edge
-        # twice, out of step, and only the union of the two fills its gaps.
+            out.append(Ink((fill, prim.alpha), *made))  # type: ignore[misc]
+    if prim.edge is not None and prim.width > 0 and prim.dash is None:
+        # Every side of every outline, as a line with square ends (so corners close).
+        sides = np.stack([points, np.roll(points, -1, axis=1)], axis=2).reshape(-1, 2, 2)
+        made = _lines(sides, prim.width, sample == 1, square=True)
+        if made is not None:
+            out.append(Ink((prim.edge, 1.0), *made))
+    elif prim.edge is not None and prim.width > 0:
+        # Dashed: as quads filled together, not as lines: neighbouring cells' outlines dash
+        # one side twice, out of step, and only the union of the two fills its gaps.
         quads = [
             quad
             for polygon in points
-            for quad in _stroke(_closed(polygon), prim.width, prim.dash, square=prim.dash is None)
+            for quad in _stroke(_closed(polygon), prim.width, prim.dash, square=False)
         ]
         made = _fill(quads, sample)
         if made is not None:
@@ -108,18 +117,15 @@ def _lines(
     width: float,
     crisp: bool,
     dash: tuple[float, float] | None = None,
+    square: bool = False,
 ) -> tuple[np.ndarray, int, int] | None:
     """Coverage of lines with butt ends, worked out per pixel from its centre's distance to
     each line (a box filter across and along it: exact for horizontal and vertical lines,
     within a coverage step for oblique ones) — no supersampled canvas, and only the few pixels
     of each row (or column) that a line crosses: a long ray costs its length, not its box.
-    ``dash`` (on, off) draws each line dashed from its first end. Lines overlapping take the
-    larger coverage."""
-    flat = points.reshape(-1, 2)
-    x0, y0 = np.floor(flat.min(axis=0) - width / 2).astype(int) - 1
-    x1, y1 = np.ceil(flat.max(axis=0) + width / 2).astype(int) + 1
-    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
-    ys = np.arange(y0, y1, dtype=np.float32) + 0.5
+    ``dash`` (on, off) draws each line dashed from its first end; ``square`` ends reach half
+    the width past both ends (the sides of an outline then close its corners). Lines
+    overlapping take the larger coverage."""
     half = width / 2
     a, b = points[:, 0].astype(float), points[:, 1].astype(float)
     length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
@@ -128,6 +134,13 @@ def _lines(
         return None
     a, b, length = a[drawn], b[drawn], length[drawn]
     unit = (b - a) / length[:, None]
+    if square:
+        a, b, length = a - unit * half, b + unit * half, length + width
+    flat = np.concatenate([a, b])
+    x0, y0 = np.floor(flat.min(axis=0) - half).astype(int) - 1
+    x1, y1 = np.ceil(flat.max(axis=0) + half).astype(int) + 1
+    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
+    ys = np.arange(y0, y1, dtype=np.float32) + 0.5
     # Each line's own box, then the pixels near it (``_near``), each with its line's number.
     low, high = np.minimum(a, b), np.maximum(a, b)
     box = np.concatenate(
@@ -257,6 +270,68 @@ def _stroke(
             a, b = a - along, b + along
         quads.append(np.array([a + across, b + across, b - across, a - across]))
     return quads
+
+
+def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
+    """Coverage of convex polygons (cells, faces) that tile without overlapping: (mask, x, y),
+    None if it covers nothing, NotImplemented for any other shapes (``_fill`` draws them).
+
+    A pixel's coverage by one polygon is its centre's distance inside the nearest side, plus
+    a half, clipped to 0..1 (a box filter across that side: exact along horizontal and
+    vertical sides, within a step along oblique ones); polygons sharing a side add up to one
+    along it. Crisp: the centre inside or not. No supersampled canvas: a grid of cells costs
+    its pixels once."""
+    shapes = [np.asarray(p, float) for p in polygons]
+    corners = len(shapes[0])
+    if corners < 3 or any(len(p) != corners for p in shapes):
+        return NotImplemented
+    points = np.stack(shapes)  # (n, k, 2)
+    sides = np.roll(points, -1, axis=1) - points
+    lengths = np.hypot(sides[..., 0], sides[..., 1])
+    turns = sides[..., 0] * np.roll(sides[..., 1], -1, 1) - sides[..., 1] * np.roll(
+        sides[..., 0], -1, 1
+    )
+    orientation = np.sign(turns.sum(axis=1))
+    if (lengths < 1e-9).any() or (orientation == 0).any():
+        return NotImplemented
+    if (turns * orientation[:, None] < -1e-9).any():
+        return NotImplemented  # not convex
+    # Unit normals pointing inside, and each side's offset: distance = x nx + y ny - offset.
+    nx = -sides[..., 1] / lengths * orientation[:, None]
+    ny = sides[..., 0] / lengths * orientation[:, None]
+    offset = points[..., 0] * nx + points[..., 1] * ny
+    low = np.floor(points.min(axis=1)).astype(int) - 1
+    high = np.ceil(points.max(axis=1)).astype(int) + 1
+    x0, y0 = low.min(axis=0)
+    x1, y1 = high.max(axis=0)
+    width, height = int(x1 - x0), int(y1 - y0)
+    span = (high - low).max(axis=0)
+    total = np.zeros(width * height, np.float64)
+    # In chunks of polygons, so the (polygons, rows, cols) arrays stay small.
+    step = max(1, _MAX_WINDOW // int(span[0] * span[1]))
+    for start in range(0, len(points), step):
+        part = slice(start, start + step)
+        xs = low[part, 0, None] + np.arange(span[0])  # (m, w) pixel columns
+        ys = low[part, 1, None] + np.arange(span[1])  # (m, h) pixel rows
+        inside = np.full((len(xs), span[1], span[0]), np.inf)
+        for k in range(corners):
+            distance = (
+                (xs[:, None, :] + 0.5) * nx[part, k, None, None]
+                + (ys[:, :, None] + 0.5) * ny[part, k, None, None]
+                - offset[part, k, None, None]
+            )
+            np.minimum(inside, distance, out=inside)
+        cover = (inside >= 0).astype(float) if crisp else np.clip(inside + 0.5, 0, 1)
+        cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
+        rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
+        seen = (cover > 0) & (cols < width) & (rows < height)
+        total += np.bincount(
+            (rows[seen] * width + cols[seen]).ravel(), cover[seen], minlength=width * height
+        )
+    mask = np.round(np.minimum(total, 1.0) * 255).astype(np.uint8).reshape(height, width)
+    if not mask.any():
+        return None
+    return mask, int(x0), int(y0)
 
 
 def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int, int] | None:
