@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from convanim.model.spec import FigureSpec, LayerSpec
@@ -40,6 +39,8 @@ def half_up(value: float, places: int = 1) -> str:
     "1.2"; never "-0.0"."""
     if not math.isfinite(value):
         return str(value)
+    from decimal import ROUND_HALF_UP, Decimal  # only for numbers shown: not every figure's
+
     exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
     text = f"{exact:.{places}f}"
     return text[1:] if text.startswith("-") and not exact else text
