@@ -27,7 +27,7 @@ from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
 _MAX_SAMPLES = 1 << 22  # supersampled pixels of one mask at most
-_MAX_WINDOW = 1 << 20  # (polygon, pixel) pairs worked out at a time
+_MAX_WINDOW = 1 << 14  # (shape, pixel) pairs worked out at a time: memory stays flat
 _SHIFT = 0.001  # past the tie: a boundary on a sample line is outside
 
 
@@ -136,7 +136,8 @@ def _lines(
     unit = (b - a) / length[:, None]
     if square:
         a, b, length = a - unit * half, b + unit * half, length + width
-    flat = np.concatenate([a, b])
+    # The box around every point given (a line of no length too) and every square end.
+    flat = np.concatenate([points.reshape(-1, 2), a, b])
     x0, y0 = np.floor(flat.min(axis=0) - half).astype(int) - 1
     x1, y1 = np.ceil(flat.max(axis=0) + half).astype(int) + 1
     xs = np.arange(x0, x1, dtype=np.float32) + 0.5
@@ -147,31 +148,39 @@ def _lines(
         [np.floor(low - half).astype(int) - 1, np.ceil(high + half).astype(int) + 1], axis=1
     ) - np.array([x0, y0, x0, y0])
     start = a - np.array([x0, y0])
-    rows, cols, line = _near(start, unit, half if crisp else half + 0.5, box)
-    ax, ay, ux, uy = a[line, 0], a[line, 1], unit[line, 0], unit[line, 1]
-    px, py = xs[cols] - ax, ys[rows] - ay
-    along = px * ux + py * uy
-    across = np.abs(px * uy - py * ux)
-    long = length[line]
-    if crisp:
-        inside = (across <= half) & (along >= 0) & (along <= long)
-        if dash is not None:
-            inside &= np.mod(along, dash[0] + dash[1]) <= dash[0]
-        part = inside.astype(np.float32)
-    else:
-        part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
-        if dash is None:
-            part *= np.clip(along + 0.5, 0, 1) * np.clip(long - along + 0.5, 0, 1)
-        else:
-            # The share of the pixel's extent along the line that is dash, not gap.
-            part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
-    # Coverage in 255ths (in float32, as it is kept): where lines overlap, the larger.
-    level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
-    if not level.any():
-        return None
+    reach = half if crisp else half + 0.5
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    order = np.argsort(level, kind="stable")  # written smallest first: the largest stays
-    mask[rows[order], cols[order]] = level[order]
+    # In groups of lines, so that the per-pixel arrays stay small however many there are.
+    steps = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) * (2 * reach + 6)
+    group = np.cumsum(steps) // _MAX_WINDOW  # never decreasing: groups are runs of lines
+    for chosen in np.split(np.arange(len(a)), np.flatnonzero(np.diff(group)) + 1):
+        rows, cols, line = _near(start[chosen], unit[chosen], reach, box[chosen])
+        line = chosen[line]
+        ax, ay, ux, uy = a[line, 0], a[line, 1], unit[line, 0], unit[line, 1]
+        px, py = xs[cols] - ax, ys[rows] - ay
+        along = px * ux + py * uy
+        across = np.abs(px * uy - py * ux)
+        long = length[line]
+        if crisp:
+            inside = (across <= half) & (along >= 0) & (along <= long)
+            if dash is not None:
+                inside &= np.mod(along, dash[0] + dash[1]) <= dash[0]
+            part = inside.astype(np.float32)
+        else:
+            part = np.clip(np.minimum(half + 0.5 - across, width), 0, 1)
+            if dash is None:
+                part *= np.clip(along + 0.5, 0, 1) * np.clip(long - along + 0.5, 0, 1)
+            else:
+                # The share of the pixel's extent along the line that is dash, not gap.
+                part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
+        # Coverage in 255ths (in float32, as it is kept): where lines overlap, the larger.
+        # Written smallest first, so that of a pixel listed twice the larger stays.
+        level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
+        order = np.argsort(level, kind="stable")
+        rows, cols, level = rows[order], cols[order], level[order]
+        mask[rows, cols] = np.maximum(mask[rows, cols], level)
+    if not mask.any():
+        return None
     return mask, int(x0), int(y0)
 
 
@@ -306,32 +315,54 @@ def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
     x1, y1 = high.max(axis=0)
     width, height = int(x1 - x0), int(y1 - y0)
     span = (high - low).max(axis=0)
-    total = np.zeros(width * height, np.float64)
-    # In chunks of polygons, so the (polygons, rows, cols) arrays stay small.
+    total = np.zeros((height, width), np.float32)  # coverage summed over the polygons
+    # In chunks of polygons (of rows, for a big one), so the (polygons, rows, cols) arrays
+    # stay small however many or large the polygons are.
     step = max(1, _MAX_WINDOW // int(span[0] * span[1]))
-    for start in range(0, len(points), step):
-        part = slice(start, start + step)
+    band = int(span[1]) if step > 1 else max(1, _MAX_WINDOW // int(span[0]))
+    for first in range(0, len(points), step):
+        part = slice(first, first + step)
         xs = low[part, 0, None] + np.arange(span[0])  # (m, w) pixel columns
-        ys = low[part, 1, None] + np.arange(span[1])  # (m, h) pixel rows
-        inside = np.full((len(xs), span[1], span[0]), np.inf)
-        for k in range(corners):
-            distance = (
-                (xs[:, None, :] + 0.5) * nx[part, k, None, None]
-                + (ys[:, :, None] + 0.5) * ny[part, k, None, None]
-                - offset[part, k, None, None]
-            )
-            np.minimum(inside, distance, out=inside)
-        cover = (inside >= 0).astype(float) if crisp else np.clip(inside + 0.5, 0, 1)
-        cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
-        rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
-        seen = (cover > 0) & (cols < width) & (rows < height)
-        total += np.bincount(
-            (rows[seen] * width + cols[seen]).ravel(), cover[seen], minlength=width * height
-        )
-    mask = np.round(np.minimum(total, 1.0) * 255).astype(np.uint8).reshape(height, width)
+        for top in range(0, int(span[1]), band):
+            ys = low[part, 1, None] + np.arange(top, min(top + band, span[1]))  # (m, h) rows
+            _add_cover(total, (xs, ys), (nx[part], ny[part], offset[part]), (x0, y0), crisp)
+    np.minimum(total, 1.0, out=total)
+    total *= 255
+    mask = np.round(total, out=total).astype(np.uint8)
     if not mask.any():
         return None
     return mask, int(x0), int(y0)
+
+
+def _add_cover(
+    total: np.ndarray,
+    pixels: tuple[np.ndarray, np.ndarray],
+    sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+    origin: tuple[int, int],
+    crisp: bool,
+) -> None:
+    """Add to ``total`` (the flat box from ``origin``, ``width`` pixels a row) the coverage of
+    polygons (their sides' inward normals and offsets) at the given pixel columns and rows."""
+    (xs, ys), (nx, ny, offset), (x0, y0) = pixels, sides, origin
+    height, width = total.shape
+    inside = np.full((len(xs), ys.shape[1], xs.shape[1]), np.inf)
+    for k in range(nx.shape[1]):
+        distance = (
+            (xs[:, None, :] + 0.5) * nx[:, k, None, None]
+            + (ys[:, :, None] + 0.5) * ny[:, k, None, None]
+            - offset[:, k, None, None]
+        )
+        np.minimum(inside, distance, out=inside)
+    cover = (inside >= 0).astype(float) if crisp else np.clip(inside + 0.5, 0, 1)
+    cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
+    rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
+    seen = (cover > 0) & (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    flat = rows[seen] * width + cols[seen]
+    if len(flat):
+        # Summed over the span these pixels reach (a band of rows), not the whole box.
+        lowest = int(flat.min())
+        sums = np.bincount(flat - lowest, cover[seen])
+        total.ravel()[lowest : lowest + len(sums)] += sums
 
 
 def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int, int] | None:
