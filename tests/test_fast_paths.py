@@ -207,3 +207,25 @@ def test_text_in_one_face_is_drawn_as_imagedraw_draws_it() -> None:
         face = runs(text, font, size)[0][0]
         ImageDraw.Draw(canvas).text((-ox, -oy), text, fill=255, font=face, anchor="ls")
         np.testing.assert_array_equal(mask, np.asarray(canvas))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.tuples(coordinate, coordinate, coordinate, coordinate))
+def test_a_hairline_is_one_pixel_a_step_and_on_the_line(segment: tuple) -> None:
+    """Crisp one-pixel lines (Pillow's) have one pixel in every row (column, for a flat line)
+    they cross, each centre within a pixel or so of the line."""
+    from convanim.backends._rasterise import _hairlines
+
+    points = np.array(segment, float).reshape(1, 2, 2)
+    (ax, ay), (bx, by) = points[0]
+    if np.hypot(bx - ax, by - ay) < 2:
+        return
+    mask, x, y = _hairlines(points)
+    rows, cols = np.nonzero(mask)
+    px, py = cols + x + 0.5, rows + y + 0.5
+    length = np.hypot(bx - ax, by - ay)
+    distance = np.abs((px - ax) * (by - ay) - (py - ay) * (bx - ax)) / length
+    assert distance.max() <= 1.5  # endpoints rounded to pixel centres
+    steps = rows if abs(by - ay) >= abs(bx - ax) else cols
+    assert len(np.unique(steps)) == len(steps)  # one pixel a step
+    assert abs(len(rows) - max(abs(by - ay), abs(bx - ax))) <= 2  # every step, no more
