@@ -144,22 +144,52 @@ def _one_run(
 ) -> np.ndarray | None:
     """Text in one face as ``ImageDraw.text`` draws it at a whole-pixel ``origin`` on an empty
     canvas of ``size`` (its mask, copied in: drawing 255 through a mask over 0 gives the mask),
-    without the layout machinery around it, which costs as much as the glyphs. None if this
-    Pillow cannot hand the mask over as an image."""
-    core, (dx, dy) = face.getmask2(text, "L", anchor="ls", start=(0.0, 0.0))
-    wrap = getattr(Image.Image(), "_new", None)
-    if wrap is None:
+    without the layout machinery around it, which costs as much as the glyphs. A line of
+    several words is put together from its words, each drawn once at the fraction of a pixel
+    its pen stands at: a caption that changes a number each frame draws only that number
+    again. None if this Pillow cannot hand a mask over as an image."""
+    if getattr(Image.Image(), "_new", None) is None:
         return None
-    glyphs = np.asarray(wrap(core))
     width, height = max(size[0], 1), max(size[1], 1)
     canvas = np.zeros((height, width), np.uint8)
-    x, y = origin[0] + dx, origin[1] + dy
-    # Clipped to the canvas, as a bitmap drawn past its edge is.
+    pen = 0.0
+    words = text.split(" ") if len(text) > _WHOLE else [text]
+    for k, word in enumerate(words):
+        if word:
+            whole = int(np.floor(pen))
+            glyphs, dx, dy = _word(face, word, pen - whole)
+            _paste(canvas, glyphs, origin[0] + whole + dx, origin[1] + dy)
+        if k < len(words) - 1:
+            pen += _advance(face, word + " ")  # no kerning reaches across a space
+    return canvas
+
+
+_WHOLE = 12  # characters up to which a line is drawn in one piece
+
+
+@lru_cache(maxsize=4096)
+def _advance(face: ImageFont.FreeTypeFont, text: str) -> float:
+    return face.getlength(text)
+
+
+@lru_cache(maxsize=4096)
+def _word(face: ImageFont.FreeTypeFont, word: str, start: float) -> tuple[np.ndarray, int, int]:
+    """A word's glyphs drawn with the pen ``start`` of a pixel in, and the offset of their
+    top-left corner from the pen's whole pixel on the baseline."""
+    core, (dx, dy) = face.getmask2(word, "L", anchor="ls", start=(start, 0.0))
+    glyphs = np.asarray(Image.Image()._new(core))  # noqa: SLF001 - the mask as an image
+    glyphs.flags.writeable = False  # shared by every line that has this word here
+    return glyphs, dx, dy
+
+
+def _paste(canvas: np.ndarray, glyphs: np.ndarray, x: int, y: int) -> None:
+    """``glyphs`` onto ``canvas`` at (x, y), clipped, the larger coverage where they meet."""
+    height, width = canvas.shape
     x0, y0 = max(x, 0), max(y, 0)
     x1, y1 = min(x + glyphs.shape[1], width), min(y + glyphs.shape[0], height)
     if x0 < x1 and y0 < y1:
-        canvas[y0:y1, x0:x1] = glyphs[y0 - y : y1 - y, x0 - x : x1 - x]
-    return canvas
+        window = canvas[y0:y1, x0:x1]
+        np.maximum(window, glyphs[y0 - y : y1 - y, x0 - x : x1 - x], out=window)
 
 
 class PilMetrics(TextMetrics):
