@@ -85,14 +85,10 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         made = _lines(sides, prim.width, sample == 1, square=True)
         if made is not None:
             out.append(Ink((prim.edge, 1.0), *made))
-    elif prim.edge is not None and prim.width > 0:
+    elif prim.edge is not None and prim.width > 0 and prim.dash is not None:
         # Dashed: as quads filled together, not as lines: neighbouring cells' outlines dash
         # one side twice, out of step, and only the union of the two fills its gaps.
-        quads = [
-            quad
-            for polygon in points
-            for quad in _stroke(_closed(polygon), prim.width, prim.dash, square=False)
-        ]
+        quads = [q for polygon in points for q in _dashes(_closed(polygon), prim.width, prim.dash)]
         made = _fill(quads, sample)
         if made is not None:
             out.append(Ink((prim.edge, 1.0), *made))
@@ -124,8 +120,9 @@ def _hairlines(points: np.ndarray) -> tuple[np.ndarray, int, int] | None:
     x1, y1 = np.ceil(flat.max(axis=0)).astype(int) + 2
     canvas = Image.new("L", (int(x1 - x0), int(y1 - y0)), 0)
     draw = ImageDraw.Draw(canvas)
-    for (ax, ay), (bx, by) in points - (np.array([x0, y0]) + 0.5):  # pixel centres
-        draw.line([(float(ax), float(ay)), (float(bx), float(by))], fill=255, width=1)
+    # The pixels nearest the ends (Pillow would truncate): no pixel a whole one off the line.
+    for (ax, ay), (bx, by) in np.rint(points - (np.array([x0, y0]) + 0.5)).astype(int):
+        draw.line([(int(ax), int(ay)), (int(bx), int(by))], fill=255, width=1)
     mask = np.asarray(canvas)
     if not mask.any():
         return None
@@ -262,41 +259,33 @@ def _closed(polygon: np.ndarray) -> np.ndarray:
     return np.concatenate([polygon, polygon[:1]])
 
 
-def _stroke(
-    path: np.ndarray, width: float, dash: tuple[float, float] | None, square: bool
-) -> list[np.ndarray]:
-    """Quads covering a polyline stroked ``width`` wide; ``square`` extends every piece by
-    half the width at both ends (square corners on an outline)."""
+def _dashes(path: np.ndarray, width: float, dash: tuple[float, float]) -> list[np.ndarray]:
+    """Quads covering a polyline dashed ``width`` wide, the pattern running on around its
+    corners, with butt ends."""
+    on, off = dash
+    period = on + off
+    travelled = 0.0
     pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    if dash is None:
-        pieces = [(path[i], path[i + 1]) for i in range(len(path) - 1)]
-    else:
-        on, off = dash
-        period = on + off
-        travelled = 0.0
-        for i in range(len(path) - 1):
-            a, b = path[i], path[i + 1]
-            length = float(np.hypot(*(b - a)))
-            if length == 0:
-                continue
-            start = -(travelled % period)
-            while start < length:
-                lo, hi = max(start, 0.0), min(start + on, length)
-                if hi > lo:
-                    pieces.append((a + (b - a) * lo / length, a + (b - a) * hi / length))
-                start += period
-            travelled += length
+    for i in range(len(path) - 1):
+        a, b = path[i], path[i + 1]
+        length = float(np.hypot(*(b - a)))
+        if length == 0:
+            continue
+        start = -(travelled % period)
+        while start < length:
+            lo, hi = max(start, 0.0), min(start + on, length)
+            if hi > lo:
+                pieces.append((a + (b - a) * lo / length, a + (b - a) * hi / length))
+            start += period
+        travelled += length
     quads = []
-    half = width / 2
     for a, b in pieces:
         direction = b - a
         length = float(np.hypot(*direction))
         if length == 0:
             continue
-        along = direction / length * half
+        along = direction / length * (width / 2)
         across = np.array([-along[1], along[0]])
-        if square:
-            a, b = a - along, b + along
         quads.append(np.array([a + across, b + across, b - across, a - across]))
     return quads
 
