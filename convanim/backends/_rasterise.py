@@ -116,14 +116,19 @@ def square_share(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     centre (negative: the centre is outside), for an edge whose unit normal has components
     ``a`` >= ``b`` >= 0 (in absolute value): the exact area Agg's coverage is, linear while
     the edge crosses two opposite sides of the pixel, quadratic near its corners."""
-    reach = (a + b) / 2  # how far the pixel extends along the normal
-    straight = (a - b) / 2  # up to here the edge crosses two opposite sides
-    skew = 2 * a * np.maximum(b, 1e-12)
-    linear = 0.5 + t / a
-    near = np.maximum(reach + t, 0) ** 2 / skew  # a corner of the pixel inside
-    far = 1 - np.maximum(reach - t, 0) ** 2 / skew  # a corner of the pixel outside
-    share = np.where(t < -straight, near, np.where(t > straight, far, linear))
-    return np.clip(share, 0.0, 1.0)
+    t, a, b = np.broadcast_arrays(t, a, b)
+    share = np.array(t > 0, dtype=float)
+    edge = np.array(np.abs(t) < 0.75)  # beyond, the pixel is wholly on one side (reach <= 0.71)
+    if edge.any():
+        t, a, b = t[edge], a[edge], b[edge]
+        reach = (a + b) / 2  # how far the pixel extends along the normal
+        straight = (a - b) / 2  # up to here the edge crosses two opposite sides
+        skew = 2 * a * np.maximum(b, 1e-12)
+        near = np.maximum(reach + t, 0) ** 2 / skew  # a corner of the pixel inside
+        far = 1 - np.maximum(reach - t, 0) ** 2 / skew  # a corner of the pixel outside
+        part = np.where(t < -straight, near, np.where(t > straight, far, 0.5 + t / a))
+        share[edge] = np.clip(part, 0.0, 1.0)
+    return share
 
 
 def _hairlines(points: np.ndarray) -> tuple[np.ndarray, int, int] | None:
@@ -371,21 +376,24 @@ def _add_cover(
     polygons (their sides' inward normals and offsets) at the given pixel columns and rows."""
     (xs, ys), (nx, ny, offset), (x0, y0) = pixels, sides, origin
     height, width = total.shape
-    inside = np.full((len(xs), ys.shape[1], xs.shape[1]), np.inf)
-    steep = np.zeros(inside.shape)  # the nearest side's normal: its larger component
-    flat = np.zeros(inside.shape)  # and its smaller one
-    for k in range(nx.shape[1]):
-        distance = (
+    distance = np.stack(
+        [
             (xs[:, None, :] + 0.5) * nx[:, k, None, None]
             + (ys[:, :, None] + 0.5) * ny[:, k, None, None]
             - offset[:, k, None, None]
-        )
-        nearer = distance < inside
-        inside[nearer] = distance[nearer]
-        a, b = np.abs(nx[:, k, None, None]), np.abs(ny[:, k, None, None])
-        steep = np.where(nearer, np.maximum(a, b), steep)
-        flat = np.where(nearer, np.minimum(a, b), flat)
-    cover = (inside >= 0).astype(float) if crisp else square_share(inside, steep, flat)
+            for k in range(nx.shape[1])
+        ]
+    )  # (sides, polygons, rows, cols)
+    nearest = distance.argmin(axis=0)
+    inside = np.take_along_axis(distance, nearest[None], axis=0)[0]
+    cover = (inside >= 0).astype(float) if crisp else (inside > 0).astype(float)
+    edge = np.abs(inside) < 0.75  # beyond, a pixel is wholly in or out
+    if not crisp and edge.any():
+        polygon = np.broadcast_to(np.arange(len(xs))[:, None, None], inside.shape)[edge]
+        side = nearest[edge]
+        big = np.maximum(np.abs(nx), np.abs(ny))[polygon, side]
+        small = np.minimum(np.abs(nx), np.abs(ny))[polygon, side]
+        cover[edge] = square_share(inside[edge], big, small)
     cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
     rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
     seen = (cover > 0) & (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
