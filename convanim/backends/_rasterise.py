@@ -1,11 +1,12 @@
 """Primitives to coverage masks: what the raster backend composites.
 
 A primitive becomes a few ``Ink`` layers, each one colour (a fill and its alpha) and a uint8
-coverage mask at a whole-pixel offset. Polygons and outlines are filled by Pillow on a grid
-``SUPERSAMPLE`` times finer and averaged down (a box filter: 65 coverage levels, which the
-palette's three blends per pair cannot tell from Agg's exact area); lines (``Segments``, solid
-or dashed) get their coverage from each pixel centre's distance to them, worked out only near
-them; crisp drawing samples each pixel once, at its centre. Text is drawn by Pillow's FreeType
+coverage mask at a whole-pixel offset. Lines (``Segments``, solid or dashed), cell outlines
+and convex cells cover each pixel by the exact share of it inside their edges, worked out only
+near them; other polygons and dashed outlines are filled by Pillow on a grid ``SUPERSAMPLE``
+times finer and averaged down (65 coverage levels, which the palette's three blends per pair
+cannot tell from Agg's exact area); crisp drawing samples each pixel once, at its centre, and
+crisp one-pixel lines are Pillow's. Text is drawn by Pillow's FreeType
 (``convanim.backends._fonts``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
@@ -157,9 +158,9 @@ def _lines(
     square: bool = False,
 ) -> tuple[np.ndarray, int, int] | None:
     """Coverage of lines with butt ends, worked out per pixel from its centre's distance to
-    each line (a box filter across and along it: exact for horizontal and vertical lines,
-    within a coverage step for oblique ones) — no supersampled canvas, and only the few pixels
-    of each row (or column) that a line crosses: a long ray costs its length, not its box.
+    each line: across it the exact share of the pixel between the line's two edges
+    (``square_share``), along it a box filter at the ends — no supersampled canvas, and only
+    the few pixels of each row (or column) that a line crosses: a long ray costs its length.
     ``dash`` (on, off) draws each line dashed from its first end; ``square`` ends reach half
     the width past both ends (the sides of an outline then close its corners). Lines
     overlapping take the larger coverage."""
@@ -316,11 +317,10 @@ def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
     """Coverage of convex polygons (cells, faces) that tile without overlapping: (mask, x, y),
     None if it covers nothing, NotImplemented for any other shapes (``_fill`` draws them).
 
-    A pixel's coverage by one polygon is its centre's distance inside the nearest side, plus
-    a half, clipped to 0..1 (a box filter across that side: exact along horizontal and
-    vertical sides, within a step along oblique ones); polygons sharing a side add up to one
-    along it. Crisp: the centre inside or not. No supersampled canvas: a grid of cells costs
-    its pixels once."""
+    A pixel's coverage by one polygon is the exact share of it inside the side nearest its
+    centre (``square_share``; at a corner, only that side's); polygons sharing a side add up
+    to one along it. Crisp: the centre inside or not. No supersampled canvas: a grid of cells
+    costs its pixels once."""
     shapes = [np.asarray(p, float) for p in polygons]
     corners = len(shapes[0])
     if corners < 3 or any(len(p) != corners for p in shapes):
