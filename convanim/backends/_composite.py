@@ -95,10 +95,7 @@ class Palette:
             # Once full the palette no longer changes, so all of them see the same entries.
             wanted = keys[later].astype(np.int64)
             rgb = np.stack([wanted >> 16, (wanted >> 8) & 255, wanted & 255], axis=1)
-            pal = self.rgb[: self.count].astype(np.int64)
-            if self.clear is not None:
-                pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
-            nearest = ((rgb[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
+            nearest = self._nearest(rgb)
             found[later] = nearest
             for colour, index in zip(map(tuple, rgb.tolist()), nearest.tolist()):
                 self._index[colour] = index  # type: ignore[index]
@@ -138,12 +135,16 @@ class Palette:
             self._index[rgb] = self.count  # type: ignore[index]
             self.count += 1
             return self.count - 1
+        nearest = int(self._nearest(np.array([rgb], np.int64))[0])
+        self._index[rgb] = nearest  # type: ignore[index]
+        return nearest
+
+    def _nearest(self, rgb: np.ndarray) -> np.ndarray:
+        """The entry nearest to each of (n, 3) colours, never the transparent one."""
         pal = self.rgb[: self.count].astype(np.int64)
         if self.clear is not None:
             pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
-        nearest = int(((pal - np.array(rgb, np.int64)) ** 2).sum(axis=1).argmin())
-        self._index[rgb] = nearest  # type: ignore[index]
-        return nearest
+        return ((rgb[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
 
 
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:

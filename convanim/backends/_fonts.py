@@ -148,7 +148,7 @@ def _one_run(
     several words is put together from its words, each drawn once at the fraction of a pixel
     its pen stands at: a caption that changes a number each frame draws only that number
     again. None if this Pillow cannot hand a mask over as an image."""
-    if getattr(Image.Image(), "_new", None) is None:
+    if not hasattr(Image.Image, "_new"):
         return None
     width, height = max(size[0], 1), max(size[1], 1)
     canvas = np.zeros((height, width), np.uint8)
