@@ -87,6 +87,11 @@ def test_distinct_is_np_unique(values: list[int]) -> None:
     want_keys, want_inverse = np.unique(array, return_inverse=True)
     np.testing.assert_array_equal(keys, want_keys)
     np.testing.assert_array_equal(inverse, want_inverse.ravel())
+    small = array % (1 << 16)  # below a small bound: told apart by a table
+    keys, inverse = distinct(small, below=1 << 16)
+    want_keys, want_inverse = np.unique(small, return_inverse=True)
+    np.testing.assert_array_equal(keys, want_keys)
+    np.testing.assert_array_equal(inverse, want_inverse.ravel())
 
 
 def test_a_template_in_a_user_folder_comes_before_the_builtin_one(

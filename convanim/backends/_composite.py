@@ -148,15 +148,11 @@ class Palette:
 
 
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:
-    """The distinct packed keys, sorted. A sprite is mostly one colour over a few: then its
-    (alpha, under) halves are told apart by a table of 65,536 flags rather than by sorting
-    tens of thousands of keys."""
-    colours = keys >> 16
-    colour = int(colours[0])
-    if (colours == colour).all():
-        present = np.zeros(1 << 16, bool)
-        present[keys & 0xFFFF] = True
-        return (colour << 16) | np.flatnonzero(present)
+    """The distinct packed keys, sorted. A sprite is mostly one colour over a few: then only
+    the (alpha, under) halves differ, and 65,536 flags tell them apart without sorting."""
+    colour = int(keys[0]) >> 16
+    if ((keys >> 16) == colour).all():
+        return (colour << 16) | distinct(keys & 0xFFFF, below=1 << 16)[0]
     return distinct(keys)[0]
 
 

@@ -33,7 +33,6 @@ from convanim.backends.palette import MAX_COLOURS, distinct, palette_of
 from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text, union
 
-_DENSE = 1 << 22  # (state, coverage) pairs a layer's blends are counted in a table for
 _RECENT = 16  # moving shapes a backend keeps at least (a footprint's, the last rays)
 _SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
 _SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
@@ -244,7 +243,7 @@ class RasterFrames:
             window = state[ly0 - y0 : ly1 - y0, lx0 - x0 : lx1 - x0]
             on = layer.mask > 0  # no coverage leaves a pixel's state as it is
             key = window[on] * 256 + layer.mask[on]
-            combos, inverse = _combinations(key, len(cover) * 256)
+            combos, inverse = distinct(key, below=len(cover) * 256)
             before, level = combos >> 8, (combos & 255).astype(np.uint8)
             a = level * np.float32(strength / 65025.0)  # coverage and opacity, both of 255
             window[on] = len(cover) + inverse
@@ -338,19 +337,6 @@ def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
     colours = colours[: MAX_COLOURS - 1]
     bg = np.array([resolve(theme, picture.background)], np.uint8)
     return Palette(np.concatenate([colours, bg]), fixed, clear=len(colours))
-
-
-def _combinations(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of ``key`` (all below ``size``), sorted, and each one's place among
-    them: a table of ``size`` when that is small (one pass), else by sorting."""
-    if size > _DENSE:
-        return distinct(key)
-    present = np.zeros(size, bool)
-    present[key] = True
-    combos = np.flatnonzero(present)
-    rank = np.zeros(size, np.int64)
-    rank[combos] = np.arange(len(combos))
-    return combos, rank[key]
 
 
 @lru_cache(maxsize=64)
