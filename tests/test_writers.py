@@ -207,6 +207,28 @@ def test_gif_stores_changed_rectangles_and_is_small(tmp_path: Path) -> None:
     assert len(data) < full_frames
 
 
+def test_gif_restores_what_a_passing_overlay_covered(tmp_path: Path) -> None:
+    """A frame that looks more like the one before last than like the last is stored against
+    the one before last: the last is disposed with 3 "restore to previous", so a patch that
+    came and went is not stored again (with disposal 1 the third frame would repaint it)."""
+    rng = np.random.default_rng(7)
+    base = make_frames(1)[0]
+    patch = base.copy()
+    patch[2:38, 30:58] = rng.choice([BACKGROUND, BLOCK, STRIPE], size=(36, 28))
+    moved = base.copy()
+    moved[36:39, 2:5] = BLOCK
+    frames = [base, patch, base, moved, base]
+    write(tmp_path / "a.gif", frames)
+    blocks = gif_blocks((tmp_path / "a.gif").read_bytes())
+    assert [b["disposal"] for b in blocks][:2] == [1, 3]
+    assert blocks[2]["rect"][2:] == (1, 1)  # back to the first frame: one kept pixel
+    assert blocks[3]["rect"] == (2, 36, 3, 3)
+    decoded, _, _ = decode(tmp_path / "a.gif")
+    assert len(decoded) == len(frames)
+    for got, want in zip(decoded, frames):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_gif_merges_identical_frames_and_honours_holds(tmp_path: Path) -> None:
     a, b, c = make_frames(3)
     options = WriteOptions(delay=0.5, hold_first=1.0, hold_last=2.0, loop=3)

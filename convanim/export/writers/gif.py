@@ -12,9 +12,10 @@ Two passes keep memory flat in the number of frames:
    the change is mapped to colour ids with an exact lookup (``searchsorted`` against a growing,
    sorted colour table; new colours get the next id) and spooled to an anonymous temporary file.
    Only the table, the counts per colour and a few numbers per frame stay in memory.
-2. *Encode pass.* The palette is fixed (exact if the frames used at most 256 colours, counting
-   the transparent one), the spooled rectangles are replayed onto a palette-index canvas, and
-   each frame is written as its changed rectangle with disposal 1 ("do not dispose").
+2. *Encode pass* (``_gif_stream``, shared with the indexed writer). The palette is fixed
+   (exact if the frames used at most 256 colours, counting the transparent one), the spooled
+   rectangles are replayed onto a palette-index canvas, and each frame is written as its
+   changed rectangle; the frame before it is disposed as leaves it least to store.
 
 Above 256 colours the palette is quantised deterministically: the most frequent colours are
 kept exactly (the flat fills of a figure), the remaining slots come from Pillow's median cut
@@ -22,10 +23,8 @@ over a count-weighted sample of the other colours, and every colour maps to its 
 entry (squared RGB distance, lowest index on ties). No dithering, so no noise between frames.
 
 Transparency (``WriteOptions.transparent`` with RGBA frames): GIF alpha is one bit, so alpha 0
-is the transparent index and any other alpha is drawn opaque with its RGB. A transparent pixel
-drawn with disposal 1 would show the old pixel through, so when a frame turns pixels
-transparent the previous frame is stored with disposal 2 (restore to background = clear) over a
-rectangle covering them, and the new frame redraws that rectangle.
+is the transparent index and any other alpha is drawn opaque with its RGB (how frames that
+turn pixels transparent are stored: ``_gif_stream``).
 
 Frames that come as palette indices with their changed rectangle (the raster backend's) skip
 pass 1's packing and lookups: ``convanim.export.writers.gif_indexed`` spools the rectangles as
@@ -37,9 +36,7 @@ Output is deterministic: no timestamps; same frames give the same bytes. ``optio
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,6 +46,13 @@ from PIL import Image
 from convanim.export.atomic import atomic_file, spool_beside
 from convanim.export.writers import WriteOptions, WriteResult
 from convanim.export.writers._common import FrameStream, open_frames
+from convanim.export.writers._gif_stream import (
+    Rect,
+    _encode_pass,
+    _Palette,
+    _read_ids,
+    _Record,
+)
 
 __all__ = ["write"]
 
@@ -59,17 +63,9 @@ _TRANSPARENT_KEY = 1 << 24
 _KEY_SPACE = _TRANSPARENT_KEY + 1
 # "Not seen yet" in the one-byte table, which therefore holds ids 0..254.
 _UNSEEN = 255
-# GIF stores delays as 16-bit centiseconds.
-_MAX_CS = 0xFFFF
 # Frequent colours kept exactly when quantising, and the sample size for the median cut.
 _EXACT_SLOTS = 64
 _SAMPLE = 1 << 18
-
-# Disposal methods (GIF89a, graphic control extension bits 2-4).
-_KEEP = 1
-_CLEAR = 2
-
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 
 
 def write(path: Path, frames: Iterable[np.ndarray], options: WriteOptions) -> WriteResult:
@@ -162,22 +158,6 @@ class _ColourTable:
         return ((keys[:, None] >> shifts) & 0xFF).astype(np.uint8)
 
 
-@dataclass
-class _Record:
-    """One stored frame of the spool: where its rectangle is and how long it shows."""
-
-    rect: Rect
-    dtype: str
-    seconds: float
-
-
-def _read_ids(spool: BinaryIO, record: _Record) -> np.ndarray:
-    x0, y0, x1, y1 = record.rect
-    dtype = np.dtype(record.dtype)
-    count = (x1 - x0) * (y1 - y0)
-    return np.frombuffer(spool.read(count * dtype.itemsize), dtype=dtype)
-
-
 def _pack(region: np.ndarray, alpha: bool) -> np.ndarray:
     """One integer key per pixel, equal exactly when the displayed pixels are equal.
 
@@ -196,16 +176,6 @@ def _pack(region: np.ndarray, alpha: bool) -> np.ndarray:
         # Every fully transparent pixel is the same pixel, whatever its RGB says.
         np.copyto(keys, np.uint32(_TRANSPARENT_KEY), where=region[..., 3] == 0)
     return keys
-
-
-def _bbox(mask: np.ndarray) -> Rect | None:
-    """Bounding box (x0, y0, x1, y1) of the True cells of a 2-D mask, or None."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if len(rows) == 0:
-        return None
-    y0, y1 = int(rows[0]), int(rows[-1]) + 1
-    cols = np.flatnonzero(mask[y0:y1].any(axis=0))
-    return int(cols[0]), y0, int(cols[-1]) + 1, y1
 
 
 def _changed_rect(frame: np.ndarray, previous: np.ndarray) -> Rect | None:
@@ -242,21 +212,6 @@ def _index_pass(stream: FrameStream, spool: BinaryIO) -> tuple[_ColourTable, lis
 
 # --------------------------------------------------------------------------------------------
 # palette
-
-
-@dataclass(frozen=True)
-class _Palette:
-    """The global colour table and how spooled colour ids map into it."""
-
-    rgb: bytes  # 3 bytes per entry, unpadded
-    lut: np.ndarray | None  # colour id -> palette index (uint8); None: the id is the index
-    transparent: int | None  # palette index of fully transparent pixels, if any
-    keep: int | None  # transparent index used for "unchanged" pixels (= transparent if any)
-
-    def indices(self, ids: np.ndarray) -> np.ndarray:
-        if self.lut is not None:
-            return np.take(self.lut, ids)
-        return ids if ids.dtype == np.uint8 else ids.astype(np.uint8)
 
 
 def _build_palette(table: _ColourTable, spool: BinaryIO, records: list[_Record]) -> _Palette:
@@ -319,157 +274,3 @@ def _nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
         distance = ((chunk[:, None, :] - pal[None, :, :]) ** 2).sum(axis=2)
         out[start : start + 4096] = distance.argmin(axis=1)  # argmin: first index on ties
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# pass 2: the GIF stream
-
-
-@dataclass
-class _Pending:
-    """A frame held back one step: the next frame may need it to clear (disposal 2)."""
-
-    rect: Rect
-    data: np.ndarray
-    seconds: float
-    transparent: int | None  # index this frame's graphic control marks transparent
-    disposal: int = _KEEP
-
-
-def _encode_pass(
-    out: BinaryIO,
-    spool: BinaryIO,
-    records: list[_Record],
-    palette: _Palette,
-    size: tuple[int, int],
-    options: WriteOptions,
-) -> tuple[int, float]:
-    width, height = size
-    table_bits = _table_bits(len(palette.rgb) // 3)
-    out.write(_header(size, palette.rgb, table_bits, options.loop))
-    out.write(_comment(options.comment))
-    canvas = np.zeros((height, width), dtype=np.uint8)
-    clear, keep = palette.transparent, palette.keep
-    pending: _Pending | None = None
-    written = 0
-    total = 0.0
-    for record in records:
-        x0, y0, x1, y1 = record.rect
-        region = palette.indices(_read_ids(spool, record)).reshape(y1 - y0, x1 - x0)
-        total += record.seconds
-        if pending is None:
-            canvas[:] = region
-            pending = _Pending((0, 0, width, height), region, record.seconds, clear)
-            continue
-        changed = region != canvas[y0:y1, x0:x1]
-        inner = _bbox(changed)
-        if inner is None:
-            # Quantisation can make distinct colours equal: then the frame is a repeat.
-            pending.seconds += record.seconds
-            continue
-        rect = _offset(inner, x0, y0)
-        redrawn: Rect | None = None
-        if clear is not None:
-            cleared = _bbox(changed & (region == clear))
-            if cleared is not None:
-                # Transparent over "do not dispose" would show the old pixel: clear the previous
-                # frame's rectangle, grown to cover these pixels, and redraw it in this frame.
-                redrawn = _union(pending.rect, _offset(cleared, x0, y0))
-                pending.rect, pending.data = redrawn, _crop(canvas, redrawn).copy()
-                pending.disposal = _CLEAR
-                rect = _union(rect, redrawn)
-        before = _crop(canvas, rect).copy()
-        canvas[y0:y1, x0:x1] = region
-        data = _crop(canvas, rect).copy()
-        transparent = clear
-        if keep is not None:
-            # Unchanged pixels become the "keep" (transparent) index: they show the previous
-            # frame through, and long runs of one index compress far better under LZW.
-            same = data == before
-            if redrawn is not None:
-                # ...except where the previous frame's disposal has just cleared the canvas.
-                rx0, ry0, rx1, ry1 = _offset(redrawn, -rect[0], -rect[1])
-                same[ry0:ry1, rx0:rx1] = False
-            if same.any():
-                np.copyto(data, np.uint8(keep), where=same)
-                transparent = keep
-        written += _emit(out, pending, table_bits)
-        pending = _Pending(rect, data, record.seconds, transparent)
-    assert pending is not None
-    written += _emit(out, pending, table_bits)
-    out.write(b";")  # trailer
-    return written, total
-
-
-def _header(size: tuple[int, int], rgb: bytes, table_bits: int, loop: int) -> bytes:
-    width, height = size
-    entries = 1 << table_bits
-    colour_table = rgb + b"\0" * (3 * entries - len(rgb))
-    # Global table present (0x80), 8-bit colour resolution (0x70), table size 2**(n+1).
-    flags = 0x80 | 0x70 | (table_bits - 1)
-    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, flags, 0, 0)
-    netscape = b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0"
-    return screen + colour_table + netscape
-
-
-def _emit(out: BinaryIO, frame: _Pending, table_bits: int) -> int:
-    """Write one frame; a delay beyond GIF's 16-bit limit repeats it. Returns frames written."""
-    x0, y0, x1, y1 = frame.rect
-    # LZW code size must be at least 2 (GIF89a), and cover every index in the table.
-    code_size = max(2, table_bits)
-    data = np.ascontiguousarray(frame.data)
-    image = Image.frombuffer("L", (x1 - x0, y1 - y0), data, "raw", "L", 0, 1)
-    lzw = image.tobytes("gif", "L", code_size, 0)
-    descriptor = b"\x2c" + struct.pack("<HHHHB", x0, y0, x1 - x0, y1 - y0, 0)
-    body = descriptor + bytes([code_size]) + lzw + b"\0"
-    centiseconds = max(1, round(frame.seconds * 100))  # GIF's unit; 1.0 s -> 100
-    count = 0
-    while True:
-        chunk = min(centiseconds, _MAX_CS)
-        centiseconds -= chunk
-        last = centiseconds == 0
-        disposal = frame.disposal if last else _KEEP
-        out.write(_control(chunk, disposal, frame.transparent))
-        out.write(body)
-        count += 1
-        if last:
-            return count
-
-
-def _control(centiseconds: int, disposal: int, transparent: int | None) -> bytes:
-    """Graphic control extension. Disposal is always explicit: some decoders (Pillow among
-    them) keep the previous frame's method when a frame says 0 "unspecified"."""
-    flags = (disposal << 2) | (1 if transparent is not None else 0)
-    index = transparent or 0
-    return b"\x21\xf9\x04" + struct.pack("<BHB", flags, centiseconds, index) + b"\0"
-
-
-def _table_bits(entries: int) -> int:
-    """n such that the colour table holds 2**n entries (1..8)."""
-    return max(1, (max(entries, 2) - 1).bit_length())
-
-
-def _offset(rect: Rect, dx: int, dy: int) -> Rect:
-    x0, y0, x1, y1 = rect
-    return x0 + dx, y0 + dy, x1 + dx, y1 + dy
-
-
-def _union(a: Rect, b: Rect) -> Rect:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
-def _crop(canvas: np.ndarray, rect: Rect) -> np.ndarray:
-    x0, y0, x1, y1 = rect
-    return canvas[y0:y1, x0:x1]
-
-
-def _comment(text: str | None) -> bytes:
-    """A comment extension holding ``text`` (UTF-8; GIF89a asks for 7-bit ASCII, which the
-    alt text is), in sub-blocks of at most 255 bytes; nothing when there is no text."""
-    if not text:
-        return b""
-    data = text.encode("utf-8")
-    blocks = b"".join(
-        bytes([len(data[k : k + 255])]) + data[k : k + 255] for k in range(0, len(data), 255)
-    )
-    return b"\x21\xfe" + blocks + b"\0"

@@ -19,7 +19,8 @@ import numpy as np
 from convanim.errors import SpecError
 from convanim.export.atomic import atomic_file, spool_beside
 from convanim.export.writers import WriteOptions, WriteResult
-from convanim.export.writers.gif import _MAX_COLOURS, Rect, _encode_pass, _Palette, _Record
+from convanim.export.writers._gif_stream import Rect, _encode_pass, _Palette, _Record
+from convanim.export.writers.gif import _MAX_COLOURS
 
 IndexFrame = tuple[np.ndarray, Rect | None]
 
