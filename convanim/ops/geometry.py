@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -155,12 +156,15 @@ class Layout:
     def n_frames(self) -> int:
         return self.output_shape[0] * self.output_shape[1]
 
-    @property
+    @cached_property
     def tap_offsets(self) -> np.ndarray:
-        """(kh * kw, 2) offsets of the kernel taps from the window's top-left, row-major."""
+        """(kh * kw, 2) offsets of the kernel taps from the window's top-left, row-major
+        (read-only: every frame's window adds to it)."""
         kh, kw = self.kernel_size
         rows, cols = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
-        return np.stack([rows.ravel() * self.dilation[0], cols.ravel() * self.dilation[1]], axis=1)
+        offsets = np.stack([rows.ravel() * self.dilation[0], cols.ravel() * self.dilation[1]], 1)
+        offsets.setflags(write=False)
+        return offsets
 
     def origins(self) -> np.ndarray:
         """(n_frames, 2) top-left drawn cell of every window, in frame order."""

@@ -173,13 +173,13 @@ class _Builder:
         below = place.inp.box(r0, c0, r1, c1)
         above = place.out.box(state.out[0], state.out[1], state.out[0] + 1, state.out[1] + 1)
         # The rays end where they meet the output plane's outline: the plane hides the rest.
-        rays = [ray for a, b in zip(below, above) if (ray := self._outline.clip_outside(a, b))]
+        rays = self._outline.clip_outside(below, above)
         return (
             Polygons(self.canvas(place.inp.cells(state.taps)), "shade", TAPS),
             Segments(
                 self.canvas(place.inp.grid_lines(r0, c0, r1, c1)), "grid", BOX_GRID, self.line
             ),
-            Segments(self.canvas(np.array(rays).reshape(-1, 2, 2)), "projection", RAYS, self.thin),
+            Segments(self.canvas(rays), "projection", RAYS, self.thin),
             Polygons(self.canvas(place.out.cell(*state.out)[None]), "shade", CURRENT),
         )
 
@@ -291,17 +291,18 @@ class _Outline:
         edges = np.roll(polygon, -1, axis=0) - polygon
         self.normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
 
-    def clip_outside(self, a: np.ndarray, b: np.ndarray) -> tuple | None:
-        """The part of segment a->b before it enters the polygon that contains b
-        (Cyrus-Beck); None when a is already inside."""
+    def clip_outside(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """For segments a[k] -> b[k] (each (n, 2)), the part of each before it enters the
+        polygon that contains its end (Cyrus-Beck), (m, 2, 2): a segment whose start is
+        already inside is left out."""
         d = b - a
-        normals = self.normals
-        num = ((a - self.polygon) * normals).sum(axis=1)
-        den = normals @ d
-        if np.any((den == 0) & (num > 0)):
-            return (a, b)  # parallel to an edge and outside it: never enters
+        num = ((a[:, None] - self.polygon) * self.normals).sum(axis=2)  # > 0: a outside the edge
+        den = d @ self.normals.T  # < 0: the segment runs in across that edge
+        # Parallel to an edge and outside it: never enters, kept whole.
+        never = ((den == 0) & (num > 0)).any(axis=1)
         entering = den < 0
-        t_enter = float(np.max(-num[entering] / den[entering], initial=0.0))
-        if t_enter <= 0:
-            return None
-        return (a, a + min(t_enter, 1.0) * d)
+        ratio = np.divide(-num, den, out=np.zeros_like(num), where=entering)
+        t = np.where(entering, ratio, 0.0).max(axis=1, initial=0.0)
+        t = np.where(never, 1.0, np.minimum(t, 1.0))
+        kept = never | (t > 0)
+        return np.stack([a[kept], a[kept] + t[kept, None] * d[kept]], axis=1)
