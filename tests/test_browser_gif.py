@@ -15,8 +15,16 @@ from convanim.export.writers import write
 
 pytestmark = needs_chromium
 
-# Decodes the GIF given as base64 frame by frame and writes each frame's RGB values.
+# Decodes the GIF given as base64 frame by frame and writes each frame's RGB values. The decoder
+# works off the main thread, where virtual time does not wait for it: until it is done, the
+# page holds virtual time back with short timers that each take real time.
 PROBE = """<script>
+var done = false;
+(function hold() {
+  if (done) return;
+  for (var k = 0, x = 0; k < 2000000; k++) x += k;
+  setTimeout(hold, 1);
+})();
 (async function () {
   var root = document.documentElement;
   var frames = [];
@@ -40,6 +48,7 @@ PROBE = """<script>
   } catch (e) {
     root.setAttribute("data-result", JSON.stringify({error: String(e), frames: frames}));
   }
+  done = true;
 })();
 </script>"""
 
