@@ -98,16 +98,40 @@ def _agreement(name: str, theme: str = "classic") -> tuple[float, float]:
 
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured: 92.6-98.2% of pixels identical (median 96.8%), at least 97.6% within one
-    antialiasing step. The rest differ by a step or two, on edges and glyphs: the raster
-    backend blends in palette space, snapping after each primitive, where the matplotlib
-    backend blends in full colour and snaps once; its coverage is the exact area of a pixel
-    inside each edge, near a corner only the nearer edge's (Agg's is exact there too); its
-    glyphs are FreeType's hinted ones; its rays are crisp. The issue asks for 99% identical:
-    not reached."""
+    """Measured: 92.9-98.7% of pixels identical (median 96.9%), at least 98.8% within one
+    antialiasing step (text placed at whole pixels: 92.6%, median 96.8%, 97.6%). What differs,
+    in % of pixels over all templates: cell and cube outlines 1.19 (coverage; a channel
+    figure's palette grows as blends are met where Agg's frames are unsnapped), projection
+    rays 0.99 (crisp here, antialiased there), text 0.82 (Pillow draws glyphs at whole
+    pixels, Agg at 64ths: moved the rest of the way, most are a step off), grid lines 0.22.
+    The issue asks for 99% identical: not reached."""
     same, close = _agreement(name)
-    assert same >= 0.90, f"{name}: {same:.4f} identical"
-    assert close >= 0.975, f"{name}: {close:.4f} within one antialiasing step"
+    assert same >= 0.925, f"{name}: {same:.4f} identical"
+    assert close >= 0.985, f"{name}: {close:.4f} within one antialiasing step"
+
+
+def test_text_lands_where_agg_puts_it() -> None:
+    """Lines at fractions of a pixel, every alignment: 1.2% of their inked pixels more than
+    one antialiasing step from Agg's (placed at the nearest whole pixel and by the ink of
+    "lp", as before matplotlib 3.11 drew them: 23%)."""
+    from convanim.scene.display import Picture, Text
+
+    rng = np.random.default_rng(0)
+    theme = load_theme("classic")
+    far = inked = 0
+    for k in range(28):
+        line = Text(
+            ("18.0", "3", "c0", "input", "0.25", "-1.5", "stride 2")[k % 7],
+            30 + rng.uniform(0, 1), 25 + rng.uniform(0, 1), 12.5, "text", 0,
+            ha=("left", "center", "right")[k % 3],
+            va=("top", "center", "baseline", "bottom")[k % 4],
+            font=("serif", "sans")[k % 2],
+        )  # fmt: skip
+        picture = Picture(100, 50, (line,), 1, lambda index: ())
+        a, b = MplFrames(picture, theme).frame(0), RasterFrames(picture, theme).frame(0)
+        far += int((np.abs(a.astype(int) - b).max(axis=2) > STEP).sum())
+        inked += int(((a != a[0, 0]).any(axis=2) | (b != b[0, 0]).any(axis=2)).sum())
+    assert far <= 0.03 * inked, (far, inked)
 
 
 def test_both_backends_agree_in_the_dark_and_mono_themes() -> None:
@@ -263,7 +287,7 @@ def test_without_matplotlibs_fonts_pillows_own_font_draws_the_text(
 
     def forget() -> None:
         # Sprites of text drawn with one font must not outlive it (shared across backends).
-        for cache in (_fonts.faces, _fonts.ink, _fonts.line_box):
+        for cache in (_fonts.faces, _fonts.ink, _fonts.line_box, _fonts._font_extent):
             cache.cache_clear()
         raster._SPRITES.clear()
         raster._KEPT[0] = 0

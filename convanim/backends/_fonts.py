@@ -15,6 +15,7 @@ metrics matches one laid out with the matplotlib metrics within a pixel.
 from __future__ import annotations
 
 import importlib.util
+import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,12 +112,46 @@ def ink(text: str, font: str, size: float) -> tuple[float, float, float, float, 
 @lru_cache(maxsize=4096)
 def line_box(text: str, font: str, size: float) -> tuple[float, float, float]:
     """(width, ascent, descent) of the line matplotlib would lay out: the ink's width, and a
-    box at least as tall as that of "lp" above and below the baseline."""
+    box reaching at least the font's own ascender and descender (its OS/2 typographic ones,
+    else its hhea ones, scaled to ``size``), or, for a face without those, that of "lp"."""
     left, top, right, bottom, _ = ink(text, font, size)
-    _, lp_top, _, lp_bottom, _ = ink("lp", font, size)
-    height = max(bottom - top, lp_bottom - lp_top)
-    descent = max(bottom, lp_bottom, 0.0)
-    return (right - left, height - descent, descent)
+    least = _font_extent(font, size)
+    if least is None:
+        _, lp_top, _, lp_bottom, _ = ink("lp", font, size)
+        least = (-lp_top, lp_bottom)
+    ascent, descent = max(-top, least[0]), max(bottom, least[1], 0.0)
+    return (right - left, ascent, descent)
+
+
+@lru_cache(maxsize=512)
+def _font_extent(font: str, size: float) -> tuple[float, float] | None:
+    """(ascender, descender) of the first face of ``font`` at ``size`` pixels, as matplotlib
+    lays a line out by them; None without the font's file or those tables."""
+    folder = font_folder()
+    path = folder / _FACES.get(font, _FACES["serif"])[0] if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    return _typographic(path.read_bytes(), size)
+
+
+def _typographic(data: bytes, size: float) -> tuple[float, float] | None:
+    """The ascender and descender in a TrueType file's tables (OS/2 first, then hhea), in
+    pixels at ``size``: read from the table directory, as Pillow does not expose them."""
+    tables: dict[bytes, int] = {}
+    (count,) = struct.unpack_from(">H", data, 4)
+    for k in range(count):
+        tag, _, offset, _ = struct.unpack_from(">4sIII", data, 12 + 16 * k)
+        tables[tag] = offset
+    if b"head" not in tables:
+        return None
+    (per_em,) = struct.unpack_from(">H", data, tables[b"head"] + 18)
+    if b"OS/2" in tables:
+        ascender, descender = struct.unpack_from(">hh", data, tables[b"OS/2"] + 68)
+    elif b"hhea" in tables:
+        ascender, descender = struct.unpack_from(">hh", data, tables[b"hhea"] + 4)
+    else:
+        return None
+    return (ascender * size / per_em, -descender * size / per_em)
 
 
 def text_mask(text: str, font: str, size: float) -> tuple[np.ndarray, float, float]:

@@ -6,8 +6,8 @@ and convex cells cover each pixel by the exact share of it inside their edges, w
 near them; other polygons and dashed outlines are filled by Pillow on a grid ``SUPERSAMPLE``
 times finer and averaged down (65 coverage levels, which the palette's three blends per pair
 cannot tell from Agg's exact area); crisp drawing samples each pixel once, at its centre, and
-crisp one-pixel lines are Pillow's. Text is drawn by Pillow's FreeType
-(``convanim.backends._fonts``).
+crisp one-pixel lines are Pillow's. Text is drawn by Pillow's FreeType and placed as Agg
+places it (``convanim.backends._text``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
 they enclose; paths made only of horizontal and vertical lines are snapped to the pixel grid
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from convanim.backends._fonts import ink, line_box, text_mask
+from convanim.backends._text import text_coverage
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
@@ -438,45 +438,5 @@ def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int,
 
 
 def _text_inks(prim: Text, crisp: bool) -> list[Ink]:
-    if not prim.text.strip():
-        return []
-    size = float(prim.size)
-    mask, ox, oy = text_mask(prim.text, prim.font, size)
-    if crisp:
-        mask = np.where(mask >= 128, 255, 0).astype(np.uint8)
-    left, _, right, _, _ = ink(prim.text, prim.font, size)
-    width, ascent, descent = line_box(prim.text, prim.font, size)
-    # matplotlib aligns the line box (ink width, at least "lp" tall), then puts the text's
-    # top-left pixel on a whole pixel.
-    pen = -left - {"left": 0.0, "center": width / 2, "right": width}[prim.ha]
-    baseline = {
-        "top": ascent,
-        "center": ascent - (ascent + descent) / 2,
-        "baseline": 0.0,
-        "bottom": -descent,
-    }[prim.va]
-    dx, dy = pen + ox, baseline + oy  # mask corner relative to the anchor, unrotated
-    turns = prim.rotation / 90
-    if prim.rotation and float(turns).is_integer():
-        k = int(turns) % 4
-        height, width_px = mask.shape
-        corners = np.array(
-            [[dx, dy], [dx + width_px, dy], [dx, dy + height], [dx + width_px, dy + height]]
-        )
-        turn = np.radians(prim.rotation)
-        c, s = np.cos(turn), np.sin(turn)
-        # Counter-clockwise on the screen: (x, y) -> (x cos + y sin, -x sin + y cos), y down.
-        rotated = corners @ np.array([[c, -s], [s, c]])
-        dx, dy = rotated.min(axis=0)
-        mask = np.ascontiguousarray(np.rot90(mask, k))
-    elif prim.rotation:
-        image = Image.fromarray(mask).rotate(
-            prim.rotation, resample=Image.Resampling.BILINEAR, expand=True
-        )
-        centre = np.array([dx + mask.shape[1] / 2, dy + mask.shape[0] / 2])
-        turn = np.radians(prim.rotation)
-        c, s = np.cos(turn), np.sin(turn)
-        cx, cy = centre @ np.array([[c, -s], [s, c]])
-        mask = np.asarray(image)
-        dx, dy = cx - mask.shape[1] / 2, cy - mask.shape[0] / 2
-    return [Ink((prim.role, 1.0), mask, int(round(prim.x + dx)), int(round(prim.y + dy)))]
+    made = text_coverage(prim, crisp)
+    return [] if made is None else [Ink((prim.role, 1.0), *made)]
