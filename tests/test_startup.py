@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from convanim.catalog.flat_toml import loads_flat
+from convanim.catalog.templates import builtin_dir
 from convanim.cli.main import main
 
 
@@ -61,3 +66,83 @@ def test_debug_after_a_lazily_loaded_command(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0
     assert "--debug" in result.output
+
+
+def test_a_short_render_reads_its_template_without_tomllib(tmp_path: Path) -> None:
+    assert _loaded_after_render(tmp_path, ["tomllib"]) == []
+
+
+def _tomllib_or_error(text: str) -> object:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return "error"
+
+
+def test_every_builtin_template_reads_flat_as_tomllib_reads_it() -> None:
+    flat = 0
+    for path in sorted(builtin_dir().glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        got = loads_flat(text)
+        if got is not None:
+            flat += 1
+            assert got == tomllib.loads(text), path.name
+    assert flat >= 20  # the single figures: what a short render reads
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n",
+        "# only a comment\n",
+        'a = "x"  # trailing\r\nb = -0\n c\t=\t+7\n',
+        "a = true\nb = false\n",
+        'a = "tab\there, ünï"',
+        'a = "caf\\u00e9"',  # an escape: tomllib's
+        "a = 1\na = 2\n",  # a duplicate: an error
+        "a = 1\rb = 2\n",  # a lone CR: an error
+        "a = 1\r",
+        "a = 007\n",
+        "a = 1_000\n",
+        "a = 1.5\n",
+        "a = [1, 2]\n",
+        "a.b = 1\n",
+        '"a" = 1\n',
+        "a = True\n",
+        "a = 'literal'\n",
+        'a = "unterminated\n',
+        "a = 1 2\n",
+        "a =\n",
+        "= 1\n",
+        "[table]\na = 1\n",
+        "a = 1 # comment with \x7f\n",
+        'a = "bell \x07"\n',
+        "\ufeffa = 1\n",
+    ],
+)
+def test_flat_toml_is_tomllib_or_declines(text: str) -> None:
+    got = loads_flat(text)
+    assert got is None or got == _tomllib_or_error(text)
+
+
+_KEY = st.from_regex(r"[A-Za-z0-9_-]{1,8}", fullmatch=True)
+_VALUE = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=8).map(lambda s: f'"{s}"'),
+    st.sampled_from(["+0", "-0", "+12", "0x1f", "1e3", "inf", "'x'", '""', '"\\""', "[]"]),
+)
+_LINE = st.one_of(
+    st.tuples(st.sampled_from(["", " ", "\t"]), _KEY, st.sampled_from(["=", " = ", "\t=  "]),
+              _VALUE, st.sampled_from(["", " ", " # note", "#"])).map("".join),
+    st.sampled_from(["", "  ", "# comment", "#", "  # indented"]),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE, max_size=6), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_flat_toml_agrees_with_tomllib(lines: list[str], newline: str, last: bool) -> None:
+    text = newline.join(lines) + (newline if last else "")
+    got = loads_flat(text)
+    assert got is None or got == _tomllib_or_error(text)
