@@ -72,6 +72,11 @@ def test_a_short_render_reads_its_template_without_tomllib(tmp_path: Path) -> No
     assert _loaded_after_render(tmp_path, ["tomllib"]) == []
 
 
+def test_a_short_render_writes_its_gif_without_the_rgb_frame_plumbing(tmp_path: Path) -> None:
+    # The raster backend hands palette indices to gif_indexed: no FrameStream to build.
+    assert _loaded_after_render(tmp_path, ["convanim.export.writers._common"]) == []
+
+
 def _tomllib_or_error(text: str) -> object:
     try:
         return tomllib.loads(text)

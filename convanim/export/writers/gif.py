@@ -41,14 +41,16 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from convanim.export.atomic import atomic_file, spool_beside
 from convanim.export.writers import WriteOptions, WriteResult
-from convanim.export.writers._common import FrameStream, open_frames
+
+if TYPE_CHECKING:
+    from convanim.export.writers._common import FrameStream
 
 __all__ = ["write"]
 
@@ -74,6 +76,9 @@ Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 
 def write(path: Path, frames: Iterable[np.ndarray], options: WriteOptions) -> WriteResult:
     """Write an animated GIF; see the module docstring for the format choices."""
+    # Here, not at the top: the raster backend's frames (gif_indexed) never need it.
+    from convanim.export.writers._common import open_frames
+
     stream = open_frames(frames, options)
     # The spool lives beside the output, not in $TMPDIR: one disk to have room on, and named.
     with atomic_file(path) as out, spool_beside(path) as spool:
