@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from convanim.catalog.flat_toml import loads_flat
 from convanim.catalog.safe_read import BOM, read_bounded, read_text
 from convanim.catalog.tomldepth import too_deep
 from convanim.errors import SpecError, TemplateError
@@ -34,11 +35,6 @@ from convanim.model.spec import (
     parse_spec_string,
 )
 from convanim.model.views import SEQUENCE_VIEWS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 Resolved = FigureSpec | CompareSpec | SequenceSpec
 
@@ -89,16 +85,28 @@ def _is_manifest(path: Path) -> bool:
         raw = read_bounded(path)  # a FIFO among the templates must not hang the listing
         # Parsing only files that mention the key keeps the index as cheap as a glob.
         return b"figures" in raw and "figures" in _loads(raw.removeprefix(BOM), path)
-    except (TemplateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (TemplateError, UnicodeDecodeError):
         return False
 
 
 def _loads(raw: bytes, path: Path) -> dict[str, Any]:
-    """Parse TOML bytes, refusing (``TemplateError``) what nests too deeply to parse safely."""
+    """Parse TOML bytes; a ``TemplateError`` names the file for what nests too deeply to parse
+    safely and for invalid TOML (with line and column)."""
     problem = too_deep(raw)
     if problem:
         raise TemplateError(f"{path}: {problem}")
-    return tomllib.loads(raw.decode("utf-8"))
+    text = raw.decode("utf-8")
+    flat = loads_flat(text)  # most templates: no tomllib to import
+    if flat is not None:
+        return flat
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: invalid TOML: {exc}") from None
 
 
 def template_names() -> list[str]:
@@ -111,11 +119,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     The file must be a regular file of at most ``safe_read.MAX_TOML_BYTES`` (1 MiB); a UTF-8
     BOM is allowed. A FIFO, a device or a folder is a ``TemplateError``, never a hang.
     """
-    text = read_text(path)
-    try:
-        return _loads(text.encode("utf-8"), path)
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"{path}: invalid TOML: {exc}") from None
+    return _loads(read_text(path).encode("utf-8"), path)
 
 
 def _find(name: str) -> Path | None:

@@ -1,26 +1,15 @@
 """The ``convanim templates`` commands: list the built-in templates, print one, copy one to
-edit; and the template names offered by shell completion to every command that takes one."""
+edit."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
+from convanim.cli.figures import complete_templates
 from convanim.cli.report import _reported
 from convanim.errors import ConvanimError, OutputError
-
-
-def complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """Template names for shell completion (spec strings and paths are typed out)."""
-    from convanim.catalog.templates import template_names
-
-    try:
-        names = template_names()
-    except Exception:  # noqa: BLE001 - completion must never print a traceback into a shell
-        return []
-    return [name for name in names if name.startswith(incomplete)]
 
 
 @click.group(invoke_without_command=True)
@@ -96,12 +85,6 @@ def templates_copy(name: str, dest: str | None, force: bool) -> None:
     # "./x.toml", not "x.toml": render reads a path only when it looks like one.
     shown = str(target) if target.is_absolute() or target.parent != Path() else f"./{target}"
     click.echo(f"wrote {target}; render it with: convanim render {shown}")
-
-
-def _read_template_text(path: Path) -> str:
-    from convanim.catalog.safe_read import read_text  # a regular file, bounded: never a hang
-
-    return read_text(path)
 
 
 def _read_template_text(path: Path) -> str:

@@ -38,14 +38,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from convanim.export.atomic import atomic_file, spool_beside
 from convanim.export.writers import WriteOptions, WriteResult
-from convanim.export.writers._common import FrameStream, open_frames
 from convanim.export.writers._gif_stream import (
     Rect,
     _encode_pass,
@@ -53,6 +52,9 @@ from convanim.export.writers._gif_stream import (
     _read_ids,
     _Record,
 )
+
+if TYPE_CHECKING:
+    from convanim.export.writers._common import FrameStream
 
 __all__ = ["write"]
 
@@ -70,6 +72,9 @@ _SAMPLE = 1 << 18
 
 def write(path: Path, frames: Iterable[np.ndarray], options: WriteOptions) -> WriteResult:
     """Write an animated GIF; see the module docstring for the format choices."""
+    # Here, not at the top: the raster backend's frames (gif_indexed) never need it.
+    from convanim.export.writers._common import open_frames
+
     stream = open_frames(frames, options)
     # The spool lives beside the output, not in $TMPDIR: one disk to have room on, and named.
     with atomic_file(path) as out, spool_beside(path) as spool:
