@@ -248,8 +248,8 @@ def test_a_hairline_is_one_pixel_a_step_and_on_the_line(segment: tuple) -> None:
     (ax, ay), (bx, by) = points[0]
     if np.hypot(bx - ax, by - ay) < 2:
         return
-    mask, x, y = _hairlines(points)
-    rows, cols = np.nonzero(mask)
+    mask, x, y, (rows, cols) = _hairlines(points)
+    np.testing.assert_array_equal(np.transpose(np.nonzero(mask)), np.transpose([rows, cols]))
     px, py = cols + x + 0.5, rows + y + 0.5
     length = np.hypot(bx - ax, by - ay)
     distance = np.abs((px - ax) * (by - ay) - (py - ay) * (bx - ax)) / length
@@ -257,3 +257,21 @@ def test_a_hairline_is_one_pixel_a_step_and_on_the_line(segment: tuple) -> None:
     steps = rows if abs(by - ay) >= abs(bx - ax) else cols
     assert len(np.unique(steps)) == len(steps)  # one pixel a step
     assert abs(len(rows) - max(abs(by - ay), abs(bx - ax))) <= 2  # every step, no more
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(coordinate, coordinate, coordinate, coordinate), min_size=1, max_size=4))
+def test_hairlines_are_the_pixels_pillow_draws(segments: list) -> None:
+    """The rays' pixels, worked out directly, are ``ImageDraw.line``'s from the pixels nearest
+    each end (Bresenham: both ends, ties rounded half up along the line)."""
+    from PIL import Image, ImageDraw
+
+    from convanim.backends._rasterise import _hairlines
+
+    points = np.array(segments, float).reshape(-1, 2, 2)
+    mask, x, y, _ = _hairlines(points)
+    canvas = Image.new("L", (mask.shape[1], mask.shape[0]), 0)
+    draw = ImageDraw.Draw(canvas)
+    for (ax, ay), (bx, by) in np.rint(points - (np.array([x, y]) + 0.5)).astype(int):
+        draw.line([(int(ax), int(ay)), (int(bx), int(by))], fill=255, width=1)
+    np.testing.assert_array_equal(mask, np.asarray(canvas))

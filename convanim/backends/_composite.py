@@ -176,8 +176,16 @@ class Sprite:
         return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
 
 
-def _sprite(colour: np.ndarray, alpha: np.ndarray, x: int, y: int) -> Sprite:
-    rows, cols = np.nonzero(alpha)
+def _sprite(
+    colour: np.ndarray,
+    alpha: np.ndarray,
+    x: int,
+    y: int,
+    pixels: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Sprite:
+    """A sprite, with its drawn pixels listed if they are few (``pixels``: where ``alpha`` is
+    not 0, when the caller knows)."""
+    rows, cols = np.nonzero(alpha) if pixels is None else pixels
     sparse = None
     if len(rows) < alpha.size // 3:
         packed = (colour[rows, cols].astype(np.int32) << 16) | (

@@ -40,13 +40,15 @@ class Ink:
     mask: np.ndarray
     x: int
     y: int
+    # Where a mostly empty mask is drawn (rows, cols), when known without searching it.
+    pixels: tuple[np.ndarray, np.ndarray] | None = None
 
     def box(self) -> tuple[int, int, int, int]:
         height, width = self.mask.shape
         return (self.x, self.y, self.x + width, self.y + height)
 
     def moved(self, dx: int, dy: int) -> Ink:
-        return Ink(self.colour, self.mask, self.x + dx, self.y + dy)
+        return Ink(self.colour, self.mask, self.x + dx, self.y + dy, self.pixels)
 
 
 def inks(prim: Primitive, crisp: bool = False) -> list[Ink]:
@@ -132,22 +134,35 @@ def square_share(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return share
 
 
-def _hairlines(points: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-    """Crisp lines one pixel wide (the projection rays of every frame) as Pillow draws them:
-    one pixel a row or column, centres nearest the line — the same weight as ``_lines``'
-    crisp rule, a pixel here or there at the steps, and a seventh of the time."""
+def _hairlines(points: np.ndarray) -> tuple[np.ndarray, int, int, tuple] | None:
+    """Crisp lines one pixel wide (the projection rays of every frame): one pixel a row or
+    column, centres nearest the line — the same weight as ``_lines``' crisp rule, a pixel
+    here or there at the steps. The pixels are Pillow's ``ImageDraw.line`` (Bresenham, both
+    ends drawn; a test compares them), worked out directly: a ray's box is mostly empty, and
+    its few pixels are what the sprite keeps. Returns the mask, its corner and those pixels
+    (rows, cols in the mask)."""
     flat = points.reshape(-1, 2)
     x0, y0 = np.floor(flat.min(axis=0)).astype(int) - 2
     x1, y1 = np.ceil(flat.max(axis=0)).astype(int) + 2
-    canvas = Image.new("L", (int(x1 - x0), int(y1 - y0)), 0)
-    draw = ImageDraw.Draw(canvas)
+    width, height = int(x1 - x0), int(y1 - y0)
     # The pixels nearest the ends (Pillow would truncate): no pixel a whole one off the line.
-    for (ax, ay), (bx, by) in np.rint(points - (np.array([x0, y0]) + 0.5)).astype(int):
-        draw.line([(int(ax), int(ay)), (int(bx), int(by))], fill=255, width=1)
-    mask = np.asarray(canvas)
-    if not mask.any():
-        return None
-    return mask, int(x0), int(y0)
+    ends = np.rint(points - (np.array([x0, y0]) + 0.5)).astype(np.int64)
+    rows, cols = [], []
+    for (ax, ay), (bx, by) in ends:
+        run, rise = abs(bx - ax), abs(by - ay)
+        steps = np.arange(max(run, rise) + 1)
+        if run >= rise:  # along x, y rounded half up as Bresenham's error term does
+            cols.append(ax + np.sign(bx - ax) * steps)
+            rows.append(ay + np.sign(by - ay) * ((2 * rise * steps + run) // max(2 * run, 1)))
+        else:
+            rows.append(ay + np.sign(by - ay) * steps)
+            cols.append(ax + np.sign(bx - ax) * ((2 * run * steps + rise) // (2 * rise)))
+    flat_at = np.sort(np.concatenate(rows) * width + np.concatenate(cols))
+    flat_at = flat_at[np.r_[True, flat_at[1:] != flat_at[:-1]]]  # rays meet at their ends
+    at_rows, at_cols = np.divmod(flat_at, width)
+    mask = np.zeros((height, width), np.uint8)
+    mask[at_rows, at_cols] = 255
+    return mask, int(x0), int(y0), (at_rows, at_cols)
 
 
 def _lines(

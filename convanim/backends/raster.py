@@ -222,7 +222,8 @@ class RasterFrames:
             rgb, strength = self._colour(layer.colour)
             index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
             alpha = layer.mask if strength == 255 else _scaled(strength)[layer.mask]
-            return _sprite(np.full(alpha.shape, index, np.uint8), alpha, layer.x, layer.y)
+            colour = np.full(alpha.shape, index, np.uint8)
+            return _sprite(colour, alpha, layer.x, layer.y, layer.pixels)
         colour, alpha = self._blend(layers, box)
         return _sprite(colour, alpha, box[0], box[1])
 
