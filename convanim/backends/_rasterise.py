@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from convanim.backends._stamp import drawn_once
 from convanim.backends._text import text_coverage
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
@@ -83,9 +84,13 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         if made is not None:
             out.append(Ink((fill, prim.alpha), *made))  # type: ignore[misc]
     if prim.edge is not None and prim.width > 0 and prim.dash is None:
-        # Every side of every outline, as a line with square ends (so corners close).
-        sides = np.stack([points, np.roll(points, -1, axis=1)], axis=2).reshape(-1, 2, 2)
-        made = _lines(sides, prim.width, sample == 1, square=True)
+        # Every side of every outline, as a line with square ends (so corners close); an
+        # outline that recurs (equal cells) drawn once.
+        def outlines(shapes: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+            sides = np.stack([shapes, np.roll(shapes, -1, axis=1)], axis=2).reshape(-1, 2, 2)
+            return _lines(sides, prim.width, sample == 1, square=True)
+
+        made = drawn_once(points, outlines, np.maximum)
         if made is not None:
             out.append(Ink((prim.edge, 1.0), *made))
     elif prim.edge is not None and prim.width > 0 and prim.dash is not None:
@@ -335,12 +340,33 @@ def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
     A pixel's coverage by one polygon is the exact share of it inside the side nearest its
     centre (``square_share``; at a corner, only that side's); polygons sharing a side add up
     to one along it. Crisp: the centre inside or not. No supersampled canvas: a grid of cells
-    costs its pixels once."""
+    costs its pixels once, a grid of equal cells one cell's (``_stamp``)."""
     shapes = [np.asarray(p, float) for p in polygons]
     corners = len(shapes[0])
     if corners < 3 or any(len(p) != corners for p in shapes):
         return NotImplemented
-    points = np.stack(shapes)  # (n, k, 2)
+    try:
+        made = drawn_once(np.stack(shapes), lambda some: _convex_cover(some, crisp), np.add)
+    except _NotConvex:
+        return NotImplemented
+    if made is None:
+        return None
+    total, x0, y0 = made
+    np.minimum(total, 1.0, out=total)
+    total *= 255
+    mask = np.round(total, out=total).astype(np.uint8)
+    if not mask.any():
+        return None
+    return mask, x0, y0
+
+
+class _NotConvex(Exception):
+    """A shape ``_convex_cover`` cannot draw (``_fill`` does)."""
+
+
+def _convex_cover(points: np.ndarray, crisp: bool) -> tuple[np.ndarray, int, int]:
+    """The coverage of convex polygons (n, k, 2) summed: (float32 total, x, y), before it is
+    clipped and rounded."""
     sides = np.roll(points, -1, axis=1) - points
     lengths = np.hypot(sides[..., 0], sides[..., 1])
     turns = sides[..., 0] * np.roll(sides[..., 1], -1, 1) - sides[..., 1] * np.roll(
@@ -348,9 +374,9 @@ def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
     )
     orientation = np.sign(turns.sum(axis=1))
     if (lengths < 1e-9).any() or (orientation == 0).any():
-        return NotImplemented
+        raise _NotConvex
     if (turns * orientation[:, None] < -1e-9).any():
-        return NotImplemented  # not convex
+        raise _NotConvex
     # Unit normals pointing inside, and each side's offset: distance = x nx + y ny - offset.
     nx = -sides[..., 1] / lengths * orientation[:, None]
     ny = sides[..., 0] / lengths * orientation[:, None]
@@ -372,12 +398,7 @@ def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
         for top in range(0, int(span[1]), band):
             ys = low[part, 1, None] + np.arange(top, min(top + band, span[1]))  # (m, h) rows
             _add_cover(total, (xs, ys), (nx[part], ny[part], offset[part]), (x0, y0), crisp)
-    np.minimum(total, 1.0, out=total)
-    total *= 255
-    mask = np.round(total, out=total).astype(np.uint8)
-    if not mask.any():
-        return None
-    return mask, int(x0), int(y0)
+    return total, int(x0), int(y0)
 
 
 def _add_cover(
