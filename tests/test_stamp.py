@@ -7,7 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convanim.backends._rasterise import _convex_cover, _convex_fill, _lines
+from convanim.backends._convex import _convex_cover, convex_fill
+from convanim.backends._rasterise import _lines
 from convanim.backends._stamp import drawn_once
 
 eighths = st.integers(0, 80).map(lambda v: v / 8)
@@ -53,7 +54,7 @@ def test_a_grid_is_drawn_from_one_cell(
     assert stamped[1:] == together[1:]
     np.testing.assert_array_equal(stamped[0], together[0])  # the larger of overlaps: exact
 
-    fill = _convex_fill(list(cells), False)
+    fill = convex_fill(list(cells), False)
     total, x, y = _convex_cover(cells, False)
     assert fill is not None and (fill[1], fill[2]) == (x, y)
     summed = np.round(np.minimum(total, 1.0) * 255).astype(int)
@@ -72,3 +73,55 @@ def test_shapes_that_do_not_recur_are_drawn_together() -> None:
 
     drawn_once(shapes.astype(float), draw, np.add)
     assert calls == [2]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    centre=st.tuples(eighths, eighths),
+    radius=st.integers(100, 160),
+    turn=st.floats(0, 1.5),
+    squash=st.floats(0.8, 1.0),
+    crisp=st.booleans(),
+)
+def test_a_big_polygon_is_worked_out_only_near_its_sides(
+    centre: tuple[float, float], radius: int, turn: float, squash: float, crisp: bool
+) -> None:
+    """Tiles wholly inside or outside a big polygon are not worked out pixel by pixel, and
+    the coverage is the one working out every pixel of its box gives."""
+    import convanim.backends._convex as convex
+
+    angles = turn + np.arange(4) * np.pi / 2
+    polygon = np.stack([np.cos(angles) * radius, np.sin(angles) * radius * squash], 1)
+    points = (polygon + np.array(centre) + 200)[None]
+    total, x, y = convex._convex_cover(points, crisp)
+    plain = np.zeros_like(total)
+    low = np.array([[x, y]])
+    nx, ny, offset = _sides_of(points)
+    convex._boxes_cover(plain, low, np.array(plain.shape[::-1]), (nx, ny, offset), (x, y), crisp)
+    np.testing.assert_array_equal(total, plain)
+
+    worked: list[int] = []
+    original = convex._add_cover
+
+    def counting(total, pixels, *rest):  # noqa: ANN001, ANN202
+        worked.append(pixels[0].size // len(pixels[0]) * pixels[1].size)
+        return original(total, pixels, *rest)
+
+    convex._add_cover = counting
+    try:
+        convex._convex_cover(points, crisp)
+    finally:
+        convex._add_cover = original
+    assert sum(worked) < total.size / 2
+
+
+def _sides_of(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inward unit normals and offsets of a counter-clockwise or clockwise polygon's sides."""
+    sides = np.roll(points, -1, axis=1) - points
+    lengths = np.hypot(sides[..., 0], sides[..., 1])
+    turns = sides[..., 0] * np.roll(sides[..., 1], -1, 1) - sides[..., 1] * np.roll(
+        sides[..., 0], -1, 1
+    )
+    orientation = np.sign(turns.sum(axis=1))[:, None]
+    nx, ny = -sides[..., 1] / lengths * orientation, sides[..., 0] / lengths * orientation
+    return nx, ny, points[..., 0] * nx + points[..., 1] * ny

@@ -2,12 +2,13 @@
 
 A primitive becomes a few ``Ink`` layers, each one colour (a fill and its alpha) and a uint8
 coverage mask at a whole-pixel offset. Lines (``Segments``, solid or dashed), cell outlines
-and convex cells cover each pixel by the exact share of it inside their edges, worked out only
-near them; other polygons and dashed outlines are filled by Pillow on a grid ``SUPERSAMPLE``
-times finer and averaged down (65 coverage levels, which the palette's three blends per pair
-cannot tell from Agg's exact area); crisp drawing samples each pixel once, at its centre, and
-crisp one-pixel lines are Pillow's. Text is drawn by Pillow's FreeType and placed as Agg
-places it (``convanim.backends._text``).
+and convex cells (``convanim.backends._convex``) cover each pixel by the exact share of it
+inside their edges, worked out only near them; shapes that recur at whole-pixel offsets are
+drawn once (``convanim.backends._stamp``); other polygons and dashed outlines are filled by
+Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down (65 coverage levels, which the
+palette's three blends per pair cannot tell from Agg's exact area); crisp drawing samples
+each pixel once, at its centre, and crisp one-pixel lines are Pillow's (worked out directly).
+Text is drawn by Pillow's FreeType and placed as Agg places it (``convanim.backends._text``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
 they enclose; paths made only of horizontal and vertical lines are snapped to the pixel grid
@@ -23,13 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from convanim.backends._convex import MAX_WINDOW as _MAX_WINDOW
+from convanim.backends._convex import convex_fill, square_share
 from convanim.backends._stamp import drawn_once
 from convanim.backends._text import text_coverage
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
 SUPERSAMPLE = 8
 _MAX_SAMPLES = 1 << 22  # supersampled pixels of one mask at most
-_MAX_WINDOW = 1 << 14  # (shape, pixel) pairs worked out at a time: memory stays flat
 _SHIFT = 0.001  # past the tie: a boundary on a sample line is outside
 
 
@@ -78,7 +80,7 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         if fill is not None:
             groups.setdefault(fill, []).append(polygon)
     for fill, polygons in groups.items():
-        made = _convex_fill(polygons, sample == 1)
+        made = convex_fill(polygons, sample == 1)
         if made is NotImplemented:
             made = _fill(polygons, sample)
         if made is not None:
@@ -117,26 +119,6 @@ def _segment_inks(prim: Segments, sample: int) -> list[Ink]:
     # Each line's dashes start at its first end (a grid's lines: each drawn once).
     made = _lines(points, prim.width, sample == 1, prim.dash)
     return [] if made is None else [Ink((prim.role, prim.alpha), *made)]
-
-
-def square_share(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The share of a pixel on the inner side of a straight edge ``t`` pixels beyond its
-    centre (negative: the centre is outside), for an edge whose unit normal has components
-    ``a`` >= ``b`` >= 0 (in absolute value): the exact area Agg's coverage is, linear while
-    the edge crosses two opposite sides of the pixel, quadratic near its corners."""
-    t, a, b = np.broadcast_arrays(t, a, b)
-    share = np.array(t > 0, dtype=float)
-    edge = np.array(np.abs(t) < 0.75)  # beyond, the pixel is wholly on one side (reach <= 0.71)
-    if edge.any():
-        t, a, b = t[edge], a[edge], b[edge]
-        reach = (a + b) / 2  # how far the pixel extends along the normal
-        straight = (a - b) / 2  # up to here the edge crosses two opposite sides
-        skew = 2 * a * np.maximum(b, 1e-12)
-        near = np.maximum(reach + t, 0) ** 2 / skew  # a corner of the pixel inside
-        far = 1 - np.maximum(reach - t, 0) ** 2 / skew  # a corner of the pixel outside
-        part = np.where(t < -straight, near, np.where(t > straight, far, 0.5 + t / a))
-        share[edge] = np.clip(part, 0.0, 1.0)
-    return share
 
 
 def _hairlines(points: np.ndarray) -> tuple[np.ndarray, int, int, tuple] | None:
@@ -331,114 +313,6 @@ def _dashes(path: np.ndarray, width: float, dash: tuple[float, float]) -> list[n
         across = np.array([-along[1], along[0]])
         quads.append(np.array([a + across, b + across, b - across, a - across]))
     return quads
-
-
-def _convex_fill(polygons: Sequence[np.ndarray], crisp: bool):  # noqa: ANN202
-    """Coverage of convex polygons (cells, faces) that tile without overlapping: (mask, x, y),
-    None if it covers nothing, NotImplemented for any other shapes (``_fill`` draws them).
-
-    A pixel's coverage by one polygon is the exact share of it inside the side nearest its
-    centre (``square_share``; at a corner, only that side's); polygons sharing a side add up
-    to one along it. Crisp: the centre inside or not. No supersampled canvas: a grid of cells
-    costs its pixels once, a grid of equal cells one cell's (``_stamp``)."""
-    shapes = [np.asarray(p, float) for p in polygons]
-    corners = len(shapes[0])
-    if corners < 3 or any(len(p) != corners for p in shapes):
-        return NotImplemented
-    try:
-        made = drawn_once(np.stack(shapes), lambda some: _convex_cover(some, crisp), np.add)
-    except _NotConvex:
-        return NotImplemented
-    if made is None:
-        return None
-    total, x0, y0 = made
-    np.minimum(total, 1.0, out=total)
-    total *= 255
-    mask = np.round(total, out=total).astype(np.uint8)
-    if not mask.any():
-        return None
-    return mask, x0, y0
-
-
-class _NotConvex(Exception):
-    """A shape ``_convex_cover`` cannot draw (``_fill`` does)."""
-
-
-def _convex_cover(points: np.ndarray, crisp: bool) -> tuple[np.ndarray, int, int]:
-    """The coverage of convex polygons (n, k, 2) summed: (float32 total, x, y), before it is
-    clipped and rounded."""
-    sides = np.roll(points, -1, axis=1) - points
-    lengths = np.hypot(sides[..., 0], sides[..., 1])
-    turns = sides[..., 0] * np.roll(sides[..., 1], -1, 1) - sides[..., 1] * np.roll(
-        sides[..., 0], -1, 1
-    )
-    orientation = np.sign(turns.sum(axis=1))
-    if (lengths < 1e-9).any() or (orientation == 0).any():
-        raise _NotConvex
-    if (turns * orientation[:, None] < -1e-9).any():
-        raise _NotConvex
-    # Unit normals pointing inside, and each side's offset: distance = x nx + y ny - offset.
-    nx = -sides[..., 1] / lengths * orientation[:, None]
-    ny = sides[..., 0] / lengths * orientation[:, None]
-    offset = points[..., 0] * nx + points[..., 1] * ny
-    low = np.floor(points.min(axis=1)).astype(int) - 1
-    high = np.ceil(points.max(axis=1)).astype(int) + 1
-    x0, y0 = low.min(axis=0)
-    x1, y1 = high.max(axis=0)
-    width, height = int(x1 - x0), int(y1 - y0)
-    span = (high - low).max(axis=0)
-    total = np.zeros((height, width), np.float32)  # coverage summed over the polygons
-    # In chunks of polygons (of rows, for a big one), so the (polygons, rows, cols) arrays
-    # stay small however many or large the polygons are.
-    step = max(1, _MAX_WINDOW // int(span[0] * span[1]))
-    band = int(span[1]) if step > 1 else max(1, _MAX_WINDOW // int(span[0]))
-    for first in range(0, len(points), step):
-        part = slice(first, first + step)
-        xs = low[part, 0, None] + np.arange(span[0])  # (m, w) pixel columns
-        for top in range(0, int(span[1]), band):
-            ys = low[part, 1, None] + np.arange(top, min(top + band, span[1]))  # (m, h) rows
-            _add_cover(total, (xs, ys), (nx[part], ny[part], offset[part]), (x0, y0), crisp)
-    return total, int(x0), int(y0)
-
-
-def _add_cover(
-    total: np.ndarray,
-    pixels: tuple[np.ndarray, np.ndarray],
-    sides: tuple[np.ndarray, np.ndarray, np.ndarray],
-    origin: tuple[int, int],
-    crisp: bool,
-) -> None:
-    """Add to ``total`` (the flat box from ``origin``, ``width`` pixels a row) the coverage of
-    polygons (their sides' inward normals and offsets) at the given pixel columns and rows."""
-    (xs, ys), (nx, ny, offset), (x0, y0) = pixels, sides, origin
-    height, width = total.shape
-    distance = np.stack(
-        [
-            (xs[:, None, :] + 0.5) * nx[:, k, None, None]
-            + (ys[:, :, None] + 0.5) * ny[:, k, None, None]
-            - offset[:, k, None, None]
-            for k in range(nx.shape[1])
-        ]
-    )  # (sides, polygons, rows, cols)
-    nearest = distance.argmin(axis=0)
-    inside = np.take_along_axis(distance, nearest[None], axis=0)[0]
-    cover = (inside >= 0).astype(float) if crisp else (inside > 0).astype(float)
-    edge = np.abs(inside) < 0.75  # beyond, a pixel is wholly in or out
-    if not crisp and edge.any():
-        polygon = np.broadcast_to(np.arange(len(xs))[:, None, None], inside.shape)[edge]
-        side = nearest[edge]
-        big = np.maximum(np.abs(nx), np.abs(ny))[polygon, side]
-        small = np.minimum(np.abs(nx), np.abs(ny))[polygon, side]
-        cover[edge] = square_share(inside[edge], big, small)
-    cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
-    rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
-    seen = (cover > 0) & (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    where = rows[seen] * width + cols[seen]
-    if len(where):
-        # Summed over the span these pixels reach (a band of rows), not the whole box.
-        lowest = int(where.min())
-        sums = np.bincount(where - lowest, cover[seen])
-        total.ravel()[lowest : lowest + len(sums)] += sums
 
 
 def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int, int] | None:
