@@ -77,7 +77,7 @@ class _Schematic:
             cols = np.diff(_span(0, spec.effective_kernel[1], w, self.inp.cols))[0]
             self.filter = Block(rows, cols, 1, depth, (x + rows * -EY[0], 0))
             flo, fhi = self.filter.bounds()
-            self.filter.origin[1] = middle - (flo[1] + fhi[1]) / 2
+            self.filter.origin = (self.filter.origin[0], middle - (flo[1] + fhi[1]) / 2)
             sketch.add(self.filter.corners())
             x = self.filter.bounds()[1][0] + 10
         for k, line in enumerate(filter_words(scene)):

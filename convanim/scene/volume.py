@@ -42,6 +42,7 @@ from convanim.scene.words import filter_words, input_words, output_words
 
 EX = np.array([UNIT, UNIT // 2], dtype=float)
 EY = np.array([-2 * UNIT // 3, 2 * UNIT // 3], dtype=float)
+_EX, _EY = (float(EX[0]), float(EX[1])), (float(EY[0]), float(EY[1]))
 _DASH = (3 * LINE, 3 * LINE)
 _THIN_DASH = (3 * THIN, 3 * THIN)
 
@@ -62,7 +63,18 @@ class Block:
         self, rows: float, cols: float, depth: int, slab: float, origin: Sequence[float]
     ) -> None:
         self.rows, self.cols, self.depth, self.slab = rows, cols, depth, slab
-        self.origin = np.asarray(origin, dtype=float)
+        self.origin = origin  # type: ignore[assignment]
+
+    @property
+    def origin(self) -> np.ndarray:
+        """The sketch point of (0, 0, 0); read-only (move a block by setting it)."""
+        return self._origin_array
+
+    @origin.setter
+    def origin(self, origin: Sequence[float]) -> None:
+        self._origin_array = np.array(origin, dtype=float)
+        self._origin_array.flags.writeable = False
+        self._origin = (float(self._origin_array[0]), float(self._origin_array[1]))
 
     @property
     def height(self) -> float:
@@ -73,23 +85,30 @@ class Block:
         return (self.depth - channel) * self.slab
 
     def point(self, x: float, y: float, z: float) -> np.ndarray:
-        return self.origin + x * EX + y * EY + np.array([0.0, z])
+        return np.array(self._xy(x, y, z))
+
+    def _xy(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """``point`` as two floats: the same operations as ``origin + x EX + y EY + (0, z)``
+        on arrays, in Python floats (a frame's faces need hundreds of points, and one small
+        array each cost more than the arithmetic)."""
+        ox, oy = self._origin
+        return (ox + x * _EX[0] + y * _EY[0] + 0.0, oy + x * _EX[1] + y * _EY[1] + z)
 
     def y_of(self, row: float) -> float:
         return self.rows - 1 - row
 
     def right_face(self, x0: float, x1: float, y: float, z0: float, z1: float) -> np.ndarray:
         """Upright, at plane-y ``y`` from x0 to x1: it faces the lower right."""
-        p = self.point
+        p = self._xy
         return np.array([p(x0, y, z0), p(x1, y, z0), p(x1, y, z1), p(x0, y, z1)])
 
     def left_face(self, x: float, y0: float, y1: float, z0: float, z1: float) -> np.ndarray:
         """Upright, at plane-x ``x`` from y0 to y1: it faces the lower left."""
-        p = self.point
+        p = self._xy
         return np.array([p(x, y0, z0), p(x, y1, z0), p(x, y1, z1), p(x, y0, z1)])
 
     def top_face(self, x0: float, y0: float, x1: float, y1: float, z: float) -> np.ndarray:
-        p = self.point
+        p = self._xy
         return np.array([p(x0, y0, z), p(x1, y0, z), p(x1, y1, z), p(x0, y1, z)])
 
     def rect(self, r0: float, c0: float, r1: float, c1: float, z: float) -> np.ndarray:
@@ -214,6 +233,8 @@ class VolumeView:
         sketch.label((olo[0] + ohi[0]) / 2, ohi[1] + 16, output_words(scene))
         right = sketch.extent()[1][0]
         self.filters = self._place_filters(right + 2 * MARGIN, lo[1], ohi[1])
+        self._paints: dict[tuple, Paint] = {}
+        self._in_use: dict[int, Polygons] = {}
         self.captions = [caption(scene, state) for state in scene.frames()]
         self._caption = sketch.caption(self.captions)
         sketch.fit()
@@ -353,16 +374,26 @@ class VolumeView:
         if scene.frame_order == "position_channel":
             for o, block in self.filters:
                 if o in state.filters:
-                    moving.append(self._filter(block, o, in_use=True, depth=FILTER_IN_USE))
+                    if o not in self._in_use:  # the same primitive every time it is in use
+                        self._in_use[o] = self._filter(block, o, True, FILTER_IN_USE)
+                    moving.append(self._in_use[o])
         moving.append(sketch.text(self._caption, WORDS, self.captions[index]))
         return tuple(moving)
 
     def _input_paint(self, channel: int, row: int, col: int) -> Paint:
-        real = self.scene.roles[row, col] == Role.INPUT
-        return shaded(self.tints.input[channel] if real else self.tints.padding)
+        real = bool(self.scene.roles[row, col] == Role.INPUT)
+        return self._shaded(("in", channel, real))
 
     def _output_paint(self, channel: int, row: int, col: int) -> Paint:
-        return shaded(self.tints.output[channel])
+        return self._shaded(("out", channel, True))
+
+    def _shaded(self, key: tuple[str, int, bool]) -> Paint:
+        """A highlighted cube's paint, made once per (block, channel, real or padding)."""
+        if key not in self._paints:
+            which, channel, real = key
+            tints = self.tints.input if which == "in" else self.tints.output
+            self._paints[key] = shaded(tints[channel] if real else self.tints.padding)
+        return self._paints[key]
 
     def _column(
         self,
@@ -373,18 +404,27 @@ class VolumeView:
         band: float,
         paint,  # noqa: ANN001 - (channel, row, col) -> Paint
     ) -> list[Primitive]:
-        """The cubes of channels first..last at ``cells``, shaded; one primitive per depth."""
+        """The cubes of channels first..last at ``cells``, shaded; one primitive per depth
+        (paints made once: ``_lit``, ``_shaded``)."""
         by_depth: dict[float, tuple[list, list]] = {}
         for (quad, kind, channel, (row, col)), depth in column_faces(
             block, band, cells, first, last
         ):
             quads, fills = by_depth.setdefault(depth, ([], []))
-            quads.append(self.sketch.canvas(quad))
-            fills.append(paint(channel, row, col).lit(BRIGHTNESS[kind]))
+            quads.append(quad)
+            fills.append(self._lit(paint(channel, row, col), kind))
+        # Sketch to canvas once for all of a primitive's quads: the same numbers.
         return [
-            Polygons(np.array(q), tuple(f), depth, edge="grid", width=LINE)
+            Polygons(self.sketch.canvas(np.array(q)), tuple(f), depth, edge="grid", width=LINE)
             for depth, (q, f) in sorted(by_depth.items())
         ]
+
+    def _lit(self, paint: Paint, kind: int) -> Paint:
+        """``paint`` lit as a face of ``kind``; one object per pair, made once."""
+        key = (paint, kind)
+        if key not in self._paints:
+            self._paints[key] = paint.lit(BRIGHTNESS[kind])
+        return self._paints[key]
 
     def _outline(
         self, block: Block, box: tuple[int, int, int, int], first: int, last: int, depth: float
