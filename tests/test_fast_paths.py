@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from convanim.backends import raster
 from convanim.backends._fonts import PilMetrics
 from convanim.backends._rasterise import Ink, _lines, square_share
 from convanim.backends.palette import distinct
@@ -22,7 +23,7 @@ from convanim.backends.raster import RasterFrames
 from convanim.catalog.templates import read_template, resolve, template_path
 from convanim.catalog.themes import load_theme
 from convanim.model.look import Look
-from convanim.scene.display import union
+from convanim.scene.display import Picture, Polygons, Segments, Text, union
 from convanim.scene.pictures import picture_for
 
 
@@ -275,3 +276,92 @@ def test_hairlines_are_the_pixels_pillow_draws(segments: list) -> None:
     for (ax, ay), (bx, by) in np.rint(points - (np.array([x, y]) + 0.5)).astype(int):
         draw.line([(int(ax), int(ay)), (int(bx), int(by))], fill=255, width=1)
     np.testing.assert_array_equal(mask, np.asarray(canvas))
+
+
+def _random_picture(seed: int) -> Picture:
+    """Many translucent and solid static quads, and per frame moving quads, a few rays and a
+    caption at random depths among them: what ``raster._patch`` is for (a channel block)."""
+    rng = np.random.default_rng(seed)
+    width, height = 160, 120
+    roles = ["input", "output", "padding", "grid", "shade"]
+
+    def quads(n: int) -> np.ndarray:
+        corner = rng.uniform(-10, [width, height], (n, 1, 2))
+        return corner + rng.uniform(0, 40, (n, 4, 2)).cumsum(axis=1) * [1, 0.5]
+
+    static = tuple(
+        Polygons(
+            quads(3),
+            roles[rng.integers(5)],
+            float(rng.uniform(0, 10)),
+            alpha=float(rng.choice([1.0, 0.5])),
+            edge="grid",
+            width=1.0,
+        )  # fmt: skip
+        for _ in range(12)
+    )
+    frames = []
+    for k in range(6):
+        moving: list = [
+            Polygons(
+                quads(2), roles[rng.integers(5)], float(rng.uniform(0, 10)), edge="grid", width=1.0
+            )  # fmt: skip
+            for _ in range(int(rng.integers(1, 4)))
+        ]
+        ends = rng.uniform(0, [width, height], (3, 2, 2))
+        moving.append(Segments(ends, "projection", float(rng.uniform(0, 10)), 1.0))
+        moving.append(Text(f"frame {k} of {seed}", 5.0 + k, 8.0, 12.0, "text", 9.0, "left"))
+        frames.append(tuple(moving))
+    return Picture(width, height, static, len(frames), frames.__getitem__)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["classic", "dark"]), st.booleans())
+def test_frames_drawn_by_patches_equal_frames_drawn_over_the_whole_rectangle(
+    seed: int, theme_name: str, crisp: bool
+) -> None:
+    """``_patch`` (forced for every frame) gives the pixels and changed rectangles of the
+    plain way, which draws the whole rectangle around what moved."""
+    picture = _random_picture(seed)
+    theme = load_theme(theme_name)
+    drawn = {}
+    many = raster._MANY
+    for patches in (True, False):
+        raster._PATCHES, raster._MANY = patches, 0
+        try:
+            backend = RasterFrames(picture, theme, crisp=crisp)
+            assume(backend.palette.fixed)  # a pure palette: the patches are used
+            drawn[patches] = [(i.copy(), r) for i, r in backend.index_frames()]
+        finally:
+            raster._PATCHES, raster._MANY = True, many
+    for (new, new_rect), (old, old_rect) in zip(drawn[True], drawn[False]):
+        assert np.array_equal(new, old)
+        assert new_rect == old_rect
+
+
+@pytest.mark.parametrize(
+    ("name", "theme_name"),
+    [
+        ("one_by_one_channel_mixing", "classic"),
+        ("depthwise", "dark"),
+        ("padding_strides", "classic"),
+    ],
+)
+def test_figures_drawn_by_patches_equal_figures_drawn_over_the_whole_rectangle(
+    name: str, theme_name: str
+) -> None:
+    """Channel figures (a palette full of tints) and a planar one, every frame both ways."""
+    picture = picture_for(resolve(name), Look(), PilMetrics())
+    theme = load_theme(theme_name)
+    drawn = {}
+    many = raster._MANY
+    for patches in (True, False):
+        raster._PATCHES, raster._MANY = patches, 0
+        try:
+            backend = RasterFrames(picture, theme)
+            drawn[patches] = [(i.copy(), r) for i, r in backend.index_frames()]
+        finally:
+            raster._PATCHES, raster._MANY = True, many
+    for (new, new_rect), (old, old_rect) in zip(drawn[True], drawn[False]):
+        assert np.array_equal(new, old)
+        assert new_rect == old_rect

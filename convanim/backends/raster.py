@@ -26,13 +26,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from convanim.backends import opacity, resolve
+from convanim.backends import _patches, opacity, resolve
 from convanim.backends._composite import Palette, Rect, Sprite, _sprite
 from convanim.backends._rasterise import inks
 from convanim.backends.palette import MAX_COLOURS, distinct, palette_of
 from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text, union
 
+_NONE = np.zeros(0, np.intp)
+_MANY = 6  # static primitives over the moving ones from which ``_patch`` pays
+_PATCHES = True  # redraw only where sprites are (``_patches``); off: the plain way, for tests
 _RECENT = 16  # moving shapes a backend keeps at least (a footprint's, the last rays)
 _SPRITE_BYTES = 64 << 20  # sprites kept, shared by every backend: flat memory however long
 _SPRITES: OrderedDict[tuple, Sprite | None] = OrderedDict()
@@ -51,6 +54,7 @@ def _bytes(sprite: Sprite | None) -> int:
     if sprite is None:
         return 64
     extra = sum(a.nbytes for a in sprite.sparse) if sprite.sparse is not None else 0
+    extra += sprite.packed.nbytes if sprite.packed is not None else 0
     return sprite.colour.nbytes + sprite.alpha.nbytes + extra
 
 
@@ -88,12 +92,17 @@ class RasterFrames:
             key=lambda item: item[:2],
         )
         self._backgrounds: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
+        drawn = [(d, s.box()) for d, _, s in self._static if s is not None]
+        self._static_depths = np.array([d for d, _ in drawn], float)
+        self._static_boxes = np.array([b for _, b in drawn], np.int64).reshape(-1, 4)
         blank = np.full((height, width), bg, np.uint8)
         self._blank = (blank, np.zeros((height, width), np.uint8) if transparent else None)
         self._still = self._background(np.inf)
         self._canvas = self._still[0].copy()
         self._alpha = None if self._still[1] is None else self._still[1].copy()
         self._last: Rect | None = None
+        # What the last frame drew over the still picture: rectangles and single pixels.
+        self._drawn: tuple[list[Rect], np.ndarray] = ([], _NONE)
         self._recent: OrderedDict[tuple, Sprite | None] = OrderedDict()
         self._moving = 0
 
@@ -117,35 +126,75 @@ class RasterFrames:
         self._moving = len(moving)  # keep at least this frame's shapes and the last ones
         drawn_now = [(p.depth, n, self._sprite(p, moving=True)) for n, p in moving]
         here = _clip(union([s.box() for *_, s in drawn_now if s is not None]), self.size)
-        regions = _regions(here, self._last, self.size)
-        self._last = here
         depth = moving[0][1].depth if moving else np.inf
-        changed = [self._redraw(region, depth, drawn_now) for region in regions]
+        if self._patches(depth, here):
+            changed = [self._patch(depth, drawn_now)]
+        else:
+            # A palette still growing takes colours in the order blends are met: keep it.
+            regions = _regions(here, self._last, self.size)
+            changed = [self._redraw(region, depth, drawn_now) for region in regions]
+            self._drawn = (regions, _NONE)
+        self._last = here
         return self._canvas, union(changed)
 
-    def _redraw(self, region: Rect, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
-        """Draw ``region`` of the canvas again: the static background below ``depth``, then
-        the moving sprites and the static ones above, in depth order; the changed part."""
-        x0, y0, x1, y1 = region
-        under, under_alpha = self._background(depth)
-        patch = under[y0:y1, x0:x1].copy()
-        alpha = None if under_alpha is None else under_alpha[y0:y1, x0:x1].copy()
-        # Static primitives above the lowest moving one, where they reach into the region:
-        # their own coverage masks what moved under them.
+    def _patches(self, depth: float, here: Rect | None) -> bool:
+        """Whether to draw only where the sprites are (``_patch``): when compositing is a pure
+        function (a palette still growing takes colours in the order blends are met), and
+        many static primitives lie over the moving ones (a block's layers; what it saves is
+        drawing them again over the whole rectangle, and with few its own cost is not repaid)."""
+        if not _PATCHES or self._alpha is not None or here is None:
+            return False
+        if not (self.palette.fixed or self.palette.count >= MAX_COLOURS):
+            return False
+        region = _clip(union([here, self._last]), self.size)
+        above = sum(1 for d, _, s in self._static if d > depth and s and _meets(s.box(), region))
+        return above >= _MANY
+
+    def _patch(self, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
+        """Draw again only where the last frame's and this frame's moving sprites are (see
+        ``convanim.backends._patches``); the changed part. The same pixels as ``_redraw``."""
+        rect, self._drawn = _patches.patch(self, depth, moving, self._drawn)
+        return rect
+
+    def _above(self, depth: float, region: Rect | None, moving: list) -> list:  # noqa: ANN001
+        """The static sprites above ``depth`` and the moving ones that reach into ``region``,
+        in the order they are drawn."""
         drawn = [
             (d, 0, n, sprite)
             for d, n, sprite in self._static
             if d > depth and sprite is not None and _meets(sprite.box(), region)
         ]
-        drawn += [(d, 1, n, sprite) for d, n, sprite in moving if sprite is not None]
-        for *_, sprite in sorted(drawn, key=lambda item: item[:3]):
-            self._paint(patch, alpha, sprite, region)
+        drawn += [(d, 1, n, s) for d, n, s in moving if s is not None and _meets(s.box(), region)]
+        return sorted(drawn, key=lambda item: item[:3])
+
+    def _redraw(self, region: Rect, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
+        """Draw ``region`` of the canvas again (``_compose``); the changed part."""
+        x0, y0, x1, y1 = region
+        patch, alpha = self._compose(region, depth, moving)
         changed = self._canvas[y0:y1, x0:x1] != patch
         self._canvas[y0:y1, x0:x1] = patch
         if alpha is not None and self._alpha is not None:
             changed |= self._alpha[y0:y1, x0:x1] != alpha
             self._alpha[y0:y1, x0:x1] = alpha
         return _inner(changed, x0, y0)
+
+    def _compose(
+        self,
+        region: Rect,
+        depth: float,
+        moving: list,  # noqa: ANN001
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``region`` composited: the static background below ``depth``, then the moving
+        sprites and the static ones above, in depth order (indices, alpha or None)."""
+        x0, y0, x1, y1 = region
+        under, under_alpha = self._background(depth)
+        patch = under[y0:y1, x0:x1].copy()
+        alpha = None if under_alpha is None else under_alpha[y0:y1, x0:x1].copy()
+        # Static primitives above the lowest moving one, where they reach into the region:
+        # their own coverage masks what moved under them.
+        for *_, sprite in self._above(depth, region, moving):
+            self._paint(patch, alpha, sprite, region)
+        return patch, alpha
 
     def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
         """Every frame as (indices, changed rectangle); the first frame's rectangle is the
@@ -161,6 +210,7 @@ class RasterFrames:
         if self._alpha is not None and self._still[1] is not None:
             self._alpha[...] = self._still[1]
         self._last = None
+        self._drawn = ([], _NONE)
 
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as (H, W, 3) uint8, or (H, W, 4) when transparent."""
@@ -286,7 +336,10 @@ class RasterFrames:
         inside = (slice(y0 - sy0, y1 - sy0), slice(x0 - sx0, x1 - sx0))
         cover = sprite.alpha[inside]
         under = patch[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
-        under[...] = self.palette.compose(sprite.colour[inside], cover, under)
+        if sprite.packed is not None:
+            under[...] = self.palette.compose_keys(sprite.packed[inside] | under)
+        else:
+            under[...] = self.palette.compose(sprite.colour[inside], cover, under)
         if alpha is not None:
             seen = alpha[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
             a = cover.astype(np.uint32)
