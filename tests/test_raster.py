@@ -304,3 +304,25 @@ def test_without_matplotlibs_fonts_pillows_own_font_draws_the_text(
     finally:
         monkeypatch.undo()
         forget()
+
+
+def test_a_palette_grown_full_by_a_static_layer_serves_that_layer_again() -> None:
+    """A channel figure's palette fills while its static layer is drawn; the next backend of
+    the same picture shares it (and the sprites made with it) and draws the same frames, and
+    a picture with another static layer starts its own."""
+    from dataclasses import replace
+
+    from convanim.backends import raster
+
+    raster._GROWN.clear()
+    picture = picture_for(resolve("one_by_one_channel_mixing"), Look(), PilMetrics())
+    theme = load_theme("classic")
+    first = RasterFrames(picture, theme)
+    assert not first.palette.fixed and first.palette.count == raster.MAX_COLOURS
+    frames = [i.copy() for i, _ in first.index_frames()]
+    again = RasterFrames(picture, theme)
+    assert again.palette is first.palette
+    assert all(np.array_equal(a, b) for (a, _), b in zip(again.index_frames(), frames))
+    other = RasterFrames(replace(picture, static=picture.static[:-1]), theme)
+    assert other.palette is not first.palette
+    assert RasterFrames(picture, theme, crisp=True).palette is not first.palette

@@ -82,6 +82,9 @@ class RasterFrames:
         self.crisp = crisp
         self.crisp_rays = crisp_rays
         self.palette = _palette(picture, theme, transparent)
+        grown = None if self.palette.fixed else _grown_key(self.palette, picture, theme, crisp)
+        if grown in _GROWN:
+            self.palette, grown = _GROWN[grown], None
         self._colours: dict[tuple[Fill, float], tuple[np.ndarray, float]] = {}
         height, width = picture.height, picture.width
         bg = self.palette._entry(resolve(theme, picture.background))
@@ -98,6 +101,10 @@ class RasterFrames:
         blank = np.full((height, width), bg, np.uint8)
         self._blank = (blank, np.zeros((height, width), np.uint8) if transparent else None)
         self._still = self._background(np.inf)
+        if grown is not None and self.palette.count >= MAX_COLOURS:
+            _GROWN[grown] = self.palette
+            while len(_GROWN) > 2:
+                _GROWN.popitem(last=False)
         self._canvas = self._still[0].copy()
         self._alpha = None if self._still[1] is None else self._still[1].copy()
         self._last: Rect | None = None
@@ -362,6 +369,18 @@ class RasterFrames:
 
 
 _PALETTES: OrderedDict[bytes, Palette] = OrderedDict()
+# Palettes that grew full while their figure's static layer was drawn, by that figure: from
+# then on compositing is a pure function, so drawing the same static layer again from the same
+# start would give this very palette, and it can be shared (with the sprites made with it).
+_GROWN: OrderedDict[tuple, Palette] = OrderedDict()
+
+
+def _grown_key(palette: Palette, picture: Picture, theme: Theme, crisp: bool) -> tuple:
+    """What fixes a growing palette's state once the static layer is drawn: its first
+    colours, the theme, crispness and every static primitive (its shape, place and depth)."""
+    static = tuple((_shape_key(p), p.depth) for p in picture.static)
+    start = (palette.colours().tobytes(), palette.clear, picture.background)
+    return (start, theme, crisp, static)
 
 
 def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
