@@ -167,16 +167,13 @@ class Sprite:
     # A mostly empty sprite (a ray's box) also lists its drawn pixels: (rows, cols, and
     # colour << 16 | alpha << 8 of each), so painting it costs those pixels, not its box.
     sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    # A solid one keeps colour << 16 | alpha << 8 of every pixel (int32): the packed half
-    # of a ``Palette.compose_keys`` key, made once rather than each time it is painted.
-    packed: np.ndarray | None = None
 
     def box(self) -> Rect:
         height, width = self.alpha.shape
         return (self.x, self.y, self.x + width, self.y + height)
 
     def moved(self, dx: int, dy: int) -> Sprite:
-        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse, self.packed)
+        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
 
 
 def _sprite(
@@ -195,6 +192,4 @@ def _sprite(
             alpha[rows, cols].astype(np.int32) << 8
         )
         sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
-        return Sprite(colour, alpha, x, y, sparse)
-    packed = (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8)
-    return Sprite(colour, alpha, x, y, sparse, packed)
+    return Sprite(colour, alpha, x, y, sparse)

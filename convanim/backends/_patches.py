@@ -206,14 +206,11 @@ def composite_pixels(
         alpha = sprite.alpha.ravel()[local]
         on = alpha > 0
         inside, local, alpha = inside[on], local[on], alpha[on]
-        if sprite.packed is not None:
-            value[inside] = compose_keys(sprite.packed.ravel()[local] | value[inside])
-        else:
-            value[inside] = compose_keys(
-                (sprite.colour.ravel()[local].astype(np.int32) << 16)
-                | (alpha.astype(np.int32) << 8)
-                | value[inside]
-            )
+        value[inside] = compose_keys(
+            (sprite.colour.ravel()[local].astype(np.int32) << 16)
+            | (alpha.astype(np.int32) << 8)
+            | value[inside]
+        )
     return value
 
 

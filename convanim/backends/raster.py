@@ -54,7 +54,6 @@ def _bytes(sprite: Sprite | None) -> int:
     if sprite is None:
         return 64
     extra = sum(a.nbytes for a in sprite.sparse) if sprite.sparse is not None else 0
-    extra += sprite.packed.nbytes if sprite.packed is not None else 0
     return sprite.colour.nbytes + sprite.alpha.nbytes + extra
 
 
@@ -95,6 +94,9 @@ class RasterFrames:
             key=lambda item: item[:2],
         )
         self._backgrounds: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
+        # Static sprites' colour << 16 | alpha << 8 (the packed half of a compose key), by
+        # id of their colour array, made once a frame is drawn by patches (``_pack``).
+        self._packed: dict[int, np.ndarray] = {}
         drawn = [(d, s.box()) for d, _, s in self._static if s is not None]
         self._static_depths = np.array([d for d, _ in drawn], float)
         self._static_boxes = np.array([b for _, b in drawn], np.int64).reshape(-1, 4)
@@ -160,8 +162,19 @@ class RasterFrames:
     def _patch(self, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
         """Draw again only where the last frame's and this frame's moving sprites are (see
         ``convanim.backends._patches``); the changed part. The same pixels as ``_redraw``."""
+        if not self._packed:
+            self._pack()
         rect, self._drawn = _patches.patch(self, depth, moving, self._drawn)
         return rect
+
+    def _pack(self) -> None:
+        """Keep the static sprites' packed keys: drawn again over a few small rectangles each
+        frame, they are painted many times, and packing was a third of each paint."""
+        for _, _, sprite in self._static:
+            if sprite is not None and sprite.sparse is None:
+                self._packed[id(sprite.colour)] = (sprite.colour.astype(np.int32) << 16) | (
+                    sprite.alpha.astype(np.int32) << 8
+                )
 
     def _above(self, depth: float, region: Rect | None, moving: list) -> list:  # noqa: ANN001
         """The static sprites above ``depth`` and the moving ones that reach into ``region``,
@@ -343,8 +356,9 @@ class RasterFrames:
         inside = (slice(y0 - sy0, y1 - sy0), slice(x0 - sx0, x1 - sx0))
         cover = sprite.alpha[inside]
         under = patch[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
-        if sprite.packed is not None:
-            under[...] = self.palette.compose_keys(sprite.packed[inside] | under)
+        packed = self._packed.get(id(sprite.colour))
+        if packed is not None:
+            under[...] = self.palette.compose_keys(packed[inside] | under)
         else:
             under[...] = self.palette.compose(sprite.colour[inside], cover, under)
         if alpha is not None:
