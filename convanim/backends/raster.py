@@ -14,6 +14,14 @@ then composites, clipped to that rectangle, the moving primitives and every stat
 them, in depth order. The cost of a frame is the size of its rectangle: a footprint under the
 output plane is masked by the plane's own coverage, and nothing else is drawn again.
 
+A channel figure's rectangle spans the caption, both blocks and the rays between them, and a
+block's thirty layers lie above its moving column: there (many static primitives above the
+moving ones, and a palette that no longer changes, so compositing is a pure function) a frame
+is drawn only where its sprites are, in a few small rectangles and the thin sprites' pixels
+outside them (``convanim.backends._patches``): the same pixels, and the same changed rectangle.
+A palette that fills while the static layer is drawn is shared with the next backend of the
+same picture, with the sprites made with it.
+
 ``index_frames`` gives the index image and the changed rectangle of each frame (what the GIF
 writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every backend does.
 """
@@ -94,8 +102,7 @@ class RasterFrames:
             key=lambda item: item[:2],
         )
         self._backgrounds: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
-        # Static sprites' colour << 16 | alpha << 8 (the packed half of a compose key), by
-        # id of their colour array, made once a frame is drawn by patches (``_pack``).
+        # Static sprites' packed keys, once a frame is drawn by patches (``_patches.packed``).
         self._packed: dict[int, np.ndarray] = {}
         drawn = [(d, s.box()) for d, _, s in self._static if s is not None]
         self._static_depths = np.array([d for d, _ in drawn], float)
@@ -163,18 +170,9 @@ class RasterFrames:
         """Draw again only where the last frame's and this frame's moving sprites are (see
         ``convanim.backends._patches``); the changed part. The same pixels as ``_redraw``."""
         if not self._packed:
-            self._pack()
+            self._packed = _patches.packed(self._static)
         rect, self._drawn = _patches.patch(self, depth, moving, self._drawn)
         return rect
-
-    def _pack(self) -> None:
-        """Keep the static sprites' packed keys: drawn again over a few small rectangles each
-        frame, they are painted many times, and packing was a third of each paint."""
-        for _, _, sprite in self._static:
-            if sprite is not None and sprite.sparse is None:
-                self._packed[id(sprite.colour)] = (sprite.colour.astype(np.int32) << 16) | (
-                    sprite.alpha.astype(np.int32) << 8
-                )
 
     def _above(self, depth: float, region: Rect | None, moving: list) -> list:  # noqa: ANN001
         """The static sprites above ``depth`` and the moving ones that reach into ``region``,
