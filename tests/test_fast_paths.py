@@ -23,6 +23,7 @@ from convanim.backends.raster import RasterFrames
 from convanim.catalog.templates import read_template, resolve, template_path
 from convanim.catalog.themes import load_theme
 from convanim.model.look import Look
+from convanim.model.themes import Theme
 from convanim.scene.display import Picture, Polygons, Segments, Text, union
 from convanim.scene.pictures import picture_for
 
@@ -322,21 +323,7 @@ def test_frames_drawn_by_patches_equal_frames_drawn_over_the_whole_rectangle(
 ) -> None:
     """``_patch`` (forced for every frame) gives the pixels and changed rectangles of the
     plain way, which draws the whole rectangle around what moved."""
-    picture = _random_picture(seed)
-    theme = load_theme(theme_name)
-    drawn = {}
-    many = raster._MANY
-    for patches in (True, False):
-        raster._PATCHES, raster._MANY = patches, 0
-        try:
-            backend = RasterFrames(picture, theme, crisp=crisp)
-            assume(backend.palette.fixed)  # a pure palette: the patches are used
-            drawn[patches] = [(i.copy(), r) for i, r in backend.index_frames()]
-        finally:
-            raster._PATCHES, raster._MANY = True, many
-    for (new, new_rect), (old, old_rect) in zip(drawn[True], drawn[False]):
-        assert np.array_equal(new, old)
-        assert new_rect == old_rect
+    _drawn_both_ways(_random_picture(seed), load_theme(theme_name), crisp, fixed=True)
 
 
 @pytest.mark.parametrize(
@@ -351,17 +338,26 @@ def test_figures_drawn_by_patches_equal_figures_drawn_over_the_whole_rectangle(
     name: str, theme_name: str
 ) -> None:
     """Channel figures (a palette full of tints) and a planar one, every frame both ways."""
-    picture = picture_for(resolve(name), Look(), PilMetrics())
-    theme = load_theme(theme_name)
+    _drawn_both_ways(picture_for(resolve(name), Look(), PilMetrics()), load_theme(theme_name))
+
+
+def _drawn_both_ways(
+    picture: Picture, theme: Theme, crisp: bool = False, fixed: bool = False
+) -> None:
+    """Every frame drawn by patches (forced) and over the whole rectangle: the same indices
+    and changed rectangles. ``fixed``: only pictures whose palette is fixed (pure) count."""
     drawn = {}
     many = raster._MANY
     for patches in (True, False):
         raster._PATCHES, raster._MANY = patches, 0
         try:
-            backend = RasterFrames(picture, theme)
+            backend = RasterFrames(picture, theme, crisp=crisp)
+            if fixed:
+                assume(backend.palette.fixed)  # a pure palette: the patches are used
             drawn[patches] = [(i.copy(), r) for i, r in backend.index_frames()]
         finally:
             raster._PATCHES, raster._MANY = True, many
+    assert len(drawn[True]) == len(drawn[False])
     for (new, new_rect), (old, old_rect) in zip(drawn[True], drawn[False]):
         assert np.array_equal(new, old)
         assert new_rect == old_rect
