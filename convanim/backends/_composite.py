@@ -3,7 +3,8 @@
 ``Palette`` holds a figure's colours and one table: (colour index, alpha, index under) -> the
 index after, i.e. the palette colour nearest to that colour blended over that one, worked out
 the first time a combination is met. ``Sprite`` is a primitive drawn once: a palette index and
-a coverage per pixel, at a whole-pixel offset. numpy only.
+a coverage per pixel, at a whole-pixel offset. The rectangle helpers (``clip``, ``meets``,
+``inner``) are shared by the backend and its patch drawing. numpy only.
 """
 
 from __future__ import annotations
@@ -193,3 +194,31 @@ def _sprite(
         )
         sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
     return Sprite(colour, alpha, x, y, sparse)
+
+
+# -- rectangles (x0, y0, x1, y1, exclusive) -----------------------------------------------------
+
+
+def clip(box: Rect | None, size: tuple[int, int]) -> Rect | None:
+    """``box`` inside a canvas of ``size`` (width, height); None if nothing is left."""
+    if box is None:
+        return None
+    x0, y0 = max(box[0], 0), max(box[1], 0)
+    x1, y1 = min(box[2], size[0]), min(box[3], size[1])
+    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+
+def meets(box: Rect | None, region: Rect) -> bool:
+    """Whether ``box`` and ``region`` share a pixel."""
+    if box is None:
+        return False
+    return box[0] < region[2] and region[0] < box[2] and box[1] < region[3] and region[1] < box[3]
+
+
+def inner(changed: np.ndarray, dx: int, dy: int) -> Rect | None:
+    """The box around the True pixels of ``changed``, whose top-left pixel is at (dx, dy)."""
+    rows = np.flatnonzero(changed.any(axis=1))
+    if len(rows) == 0:
+        return None
+    cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
+    return (dx + int(cols[0]), dy + int(rows[0]), dx + int(cols[-1]) + 1, dy + int(rows[-1]) + 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from convanim.backends._composite import Rect, Sprite
+from convanim.backends._composite import Rect, Sprite, clip, inner, meets
 from convanim.scene.display import union
 
 # Costs in pixels composited: a paint call's fixed cost, and a rectangle's (copies, compare).
@@ -43,7 +43,7 @@ def patch(frames: Any, depth: float, moving: list, last: Drawn) -> tuple[Rect | 
     canvas2d, still2d = frames._canvas, frames._still[0]
     height, width = canvas2d.shape
     sprites = [s for *_, s in moving if s is not None]
-    solid = [_clip(s.box(), width, height) for s in sprites if is_solid(s)]
+    solid = [clip(s.box(), (width, height)) for s in sprites if is_solid(s)]
     above = frames._static_boxes[frames._static_depths > depth]
     rects = gather([b for b in solid if b is not None], above)
     thin = [(d, s) for d, _, s in moving if s is not None and not is_solid(s)]
@@ -71,7 +71,7 @@ def patch(frames: Any, depth: float, moving: list, last: Drawn) -> tuple[Rect | 
         layers = frames._above(lowest, union([s.box() for s in group]), moving)
         under = frames._background(lowest)[0]
         canvas[flat] = composite_pixels(flat, width, under, layers, frames.palette.compose_keys)
-    changed = [_inner(canvas2d[r[1] : r[3], r[0] : r[2]] != old, r) for r, old in before]
+    changed = [inner(canvas2d[r[1] : r[3], r[0] : r[2]] != old, r[0], r[1]) for r, old in before]
     changed.append(bounds(both[canvas[both] != before_pixels], width))
     return union(changed), (rects, pixels)
 
@@ -88,20 +88,6 @@ def packed(static: list[tuple[float, int, Sprite | None]]) -> dict[int, np.ndarr
     }
 
 
-def _inner(changed: np.ndarray, rect: Rect) -> Rect | None:
-    rows = np.flatnonzero(changed.any(axis=1))
-    if len(rows) == 0:
-        return None
-    cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
-    x0, y0 = rect[0], rect[1]
-    return (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
-
-
-def _clip(box: Rect, width: int, height: int) -> Rect | None:
-    x0, y0, x1, y1 = max(box[0], 0), max(box[1], 0), min(box[2], width), min(box[3], height)
-    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
-
-
 def gather(boxes: list[Rect], static: np.ndarray) -> list[Rect]:
     """The rectangles to draw again for sprites of these ``boxes`` (clipped to the canvas):
     overlapping ones joined, then any two joined while that costs less, counting the
@@ -112,7 +98,7 @@ def gather(boxes: list[Rect], static: np.ndarray) -> list[Rect]:
         best = None
         for i in range(len(rects)):
             for j in range(i + 1, len(rects)):
-                both = _union(rects[i], rects[j])
+                both = union([rects[i], rects[j]])
                 saved = costs[i] + costs[j] - _cost(both, static)
                 if saved >= 0 and (best is None or saved > best[0]):
                     best = (saved, i, j, both)
@@ -130,8 +116,8 @@ def _joined(rects: list[Rect]) -> list[Rect]:
         joined = False
         for i in range(len(rects)):
             for j in range(i + 1, len(rects)):
-                if _meets(rects[i], rects[j]):
-                    rects[i] = _union(rects[i], rects[j])
+                if meets(rects[i], rects[j]):
+                    rects[i] = union([rects[i], rects[j]])
                     del rects[j]
                     joined = True
                     break
@@ -166,10 +152,10 @@ def groups(thin: list[tuple[float, Sprite]]) -> list[tuple[float, list[Sprite]]]
     found: list[tuple[Rect, float, list[Sprite]]] = []
     for depth, sprite in thin:
         box = sprite.box()
-        meeting = [g for g in found if _meets(g[0], box)]
+        meeting = [g for g in found if meets(g[0], box)]
         for g in meeting:
             found.remove(g)
-            box = _union(box, g[0])
+            box = union([box, g[0]])
         lowest = min([depth, *(g[1] for g in meeting)])
         members = [s for g in meeting for s in g[2]] + [sprite]
         found.append((box, lowest, members))
@@ -189,7 +175,7 @@ def outside(sprites: list[Sprite], rects: list[Rect], width: int, height: int) -
         if not (box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height):
             keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
         for x0, y0, x1, y1 in rects:
-            if _meets(box, (x0, y0, x1, y1)):  # pixels of the sprite outside this one
+            if meets(box, (x0, y0, x1, y1)):  # pixels of the sprite outside this one
                 out = (x < x0) | (x >= x1) | (y < y0) | (y >= y1)
                 keep = out if keep is None else keep & out
         if keep is not None:
@@ -233,11 +219,3 @@ def bounds(flat: np.ndarray, width: int) -> Rect | None:
         return None
     rows, cols = np.divmod(flat, width)
     return (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
-
-
-def _meets(a: Rect, b: Rect) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _union(a: Rect, b: Rect) -> Rect:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))

@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 from convanim.backends import _patches, opacity, resolve
-from convanim.backends._composite import Palette, Rect, Sprite, _sprite
+from convanim.backends._composite import Palette, Rect, Sprite, _sprite, clip, inner, meets
 from convanim.backends._rasterise import inks
 from convanim.backends.palette import MAX_COLOURS, distinct, palette_of
 from convanim.model.themes import Theme
@@ -141,7 +141,7 @@ class RasterFrames:
         )
         self._moving = len(moving)  # keep at least this frame's shapes and the last ones
         drawn_now = [(p.depth, n, self._sprite(p, moving=True)) for n, p in moving]
-        here = _clip(union([s.box() for *_, s in drawn_now if s is not None]), self.size)
+        here = clip(union([s.box() for *_, s in drawn_now if s is not None]), self.size)
         depth = moving[0][1].depth if moving else np.inf
         if self._patches(depth, here):
             changed = [self._patch(depth, drawn_now)]
@@ -162,8 +162,8 @@ class RasterFrames:
             return False
         if not (self.palette.fixed or self.palette.count >= MAX_COLOURS):
             return False
-        region = _clip(union([here, self._last]), self.size)
-        above = sum(1 for d, _, s in self._static if d > depth and s and _meets(s.box(), region))
+        region = clip(union([here, self._last]), self.size)
+        above = sum(1 for d, _, s in self._static if d > depth and s and meets(s.box(), region))
         return above >= _MANY
 
     def _patch(self, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
@@ -180,9 +180,9 @@ class RasterFrames:
         drawn = [
             (d, 0, n, sprite)
             for d, n, sprite in self._static
-            if d > depth and sprite is not None and _meets(sprite.box(), region)
+            if d > depth and sprite is not None and meets(sprite.box(), region)
         ]
-        drawn += [(d, 1, n, s) for d, n, s in moving if s is not None and _meets(s.box(), region)]
+        drawn += [(d, 1, n, s) for d, n, s in moving if s is not None and meets(s.box(), region)]
         return sorted(drawn, key=lambda item: item[:3])
 
     def _redraw(self, region: Rect, depth: float, moving: list) -> Rect | None:  # noqa: ANN001
@@ -194,7 +194,7 @@ class RasterFrames:
         if alpha is not None and self._alpha is not None:
             changed |= self._alpha[y0:y1, x0:x1] != alpha
             self._alpha[y0:y1, x0:x1] = alpha
-        return _inner(changed, x0, y0)
+        return inner(changed, x0, y0)
 
     def _compose(
         self,
@@ -462,34 +462,12 @@ def _regions(here: Rect | None, last: Rect | None, size: tuple[int, int]) -> lis
     boxes = [b for b in (here, last) if b is not None]
     if len(boxes) < 2:
         return boxes
-    whole = _clip(union(boxes), size)
+    whole = clip(union(boxes), size)
     assert whole is not None
-    if _area(whole) <= sum(_area(b) for b in boxes) or _meets(boxes[0], boxes[1]):
+    if _area(whole) <= sum(_area(b) for b in boxes) or meets(boxes[0], boxes[1]):
         return [whole]
     return boxes
 
 
 def _area(box: Rect) -> int:
     return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def _clip(box: Rect | None, size: tuple[int, int]) -> Rect | None:
-    if box is None:
-        return None
-    x0, y0 = max(box[0], 0), max(box[1], 0)
-    x1, y1 = min(box[2], size[0]), min(box[3], size[1])
-    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
-
-
-def _meets(box: Rect | None, region: Rect) -> bool:
-    if box is None:
-        return False
-    return box[0] < region[2] and region[0] < box[2] and box[1] < region[3] and region[1] < box[3]
-
-
-def _inner(changed: np.ndarray, dx: int, dy: int) -> Rect | None:
-    rows = np.flatnonzero(changed.any(axis=1))
-    if len(rows) == 0:
-        return None
-    cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
-    return (dx + int(cols[0]), dy + int(rows[0]), dx + int(cols[-1]) + 1, dy + int(rows[-1]) + 1)
