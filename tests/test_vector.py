@@ -17,7 +17,8 @@ from PIL import Image
 
 from convanim.animation import Animation
 from convanim.catalog.templates import resolve, template_names
-from convanim.cli.main import _resolve_ref, main
+from convanim.cli.figures import _resolve_ref
+from convanim.cli.main import main
 from convanim.model.look import Look
 from convanim.scene.describe import alt_text, describe, frame_captions
 from convanim.scene.pictures import picture_for

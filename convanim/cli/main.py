@@ -16,7 +16,6 @@ import importlib
 import click
 
 from convanim import __version__
-from convanim.cli.figures import _resolve_ref  # noqa: F401 - this module's name for it stays
 from convanim.cli.guard import GuardedGroup  # environment failures as one line
 from convanim.cli.report import _State
 
