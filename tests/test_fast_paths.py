@@ -16,6 +16,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convanim.backends import raster
+from convanim.backends._composite import cover as agg_alpha
+from convanim.backends._composite import over
+from convanim.backends._convex import levels
 from convanim.backends._fonts import PilMetrics
 from convanim.backends._rasterise import Ink, _lines, square_share
 from convanim.backends.palette import distinct
@@ -52,7 +55,7 @@ def _lines_whole_box(points: np.ndarray, width: float, crisp: bool) -> np.ndarra
             part = square_share(half - across, a, b) - square_share(-half - across, a, b)
             part *= np.clip(along + 0.5, 0, 1) * np.clip(length - along + 0.5, 0, 1)
         np.maximum(cover, part, out=cover)
-    mask = np.round(cover * 255).astype(np.uint8)
+    mask = levels(cover.astype(np.float32))
     return mask if mask.any() else None
 
 
@@ -132,24 +135,32 @@ assert not loaded, loaded
     assert (tmp_path / "x.gif").stat().st_size > 1000
 
 
-def _blend_per_pixel(backend: RasterFrames, layers: list[Ink], box: tuple[int, int, int, int]):
-    """Each pixel's layers composited in float32, one pixel at a time (the reference)."""
+def _layers_per_pixel(
+    backend: RasterFrames, layers: list[Ink], box: tuple[int, int, int, int], under: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference, one pixel at a time: each layer blended over palette entry ``under``
+    as Agg blends (8-bit integers), snapped once; the coverage over nothing (float32), and
+    the colour over nothing (premultiplied, snapped)."""
     x0, y0, x1, y1 = box
+    pixel = np.broadcast_to(backend.palette.rgb[under], (y1 - y0, x1 - x0, 3)).copy()
     paint = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
-    cover = np.zeros((y1 - y0, x1 - x0), np.float32)
+    seen = np.zeros((y1 - y0, x1 - x0), np.float32)
     for layer in layers:
         rgb, strength = backend._colour(layer.colour)
         lx0, ly0, lx1, ly1 = layer.box()
-        window = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
-        a = layer.mask * np.float32(strength / 65025.0)
-        paint[window] = paint[window] * (1 - a[..., None]) + rgb * a[..., None]
-        cover[window] = cover[window] * (1 - a) + a
-    alpha = np.round(cover * 255).astype(np.uint8)
-    colour = np.zeros(alpha.shape, np.uint8)
-    seen = alpha > 0
-    plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
-    colour[seen] = backend.palette.snap(plain.astype(np.uint8))
-    return colour, alpha
+        for row, col in zip(*np.nonzero(layer.mask)):
+            y, x = ly0 - y0 + row, lx0 - x0 + col
+            alpha = agg_alpha(strength, int(layer.mask[row, col]))
+            pixel[y, x] = over(pixel[y, x][None], rgb.astype(np.uint8)[None], alpha[None])[0]
+            a = np.float32(alpha) / 255
+            paint[y, x] = paint[y, x] * (1 - a) + rgb * a
+            seen[y, x] = seen[y, x] * (1 - a) + a
+    coverage = np.round(seen * 255).astype(np.uint8)
+    bare = np.zeros(coverage.shape, np.uint8)
+    drawn = coverage > 0
+    plain = np.round(paint[drawn] / seen[drawn][:, None]).clip(0, 255)
+    bare[drawn] = backend.palette.snap(plain.astype(np.uint8))
+    return backend.palette.snap(pixel), coverage, bare
 
 
 @settings(max_examples=60, deadline=None)
@@ -166,9 +177,13 @@ def _blend_per_pixel(backend: RasterFrames, layers: list[Ink], box: tuple[int, i
         ),
         min_size=2,
         max_size=5,
-    )
+    ),
+    st.integers(0, 20),
 )
-def test_layers_blended_by_state_equal_layers_blended_per_pixel(layers: list) -> None:
+def test_a_layered_sprite_paints_as_its_layers_blended_one_by_one(layers: list, under: int) -> None:
+    """A primitive of several layers (a cell's fill, then its outline, then the next cell's)
+    paints, over any palette entry, what blending each layer over it in turn gives: the
+    chain of states (``_chain``) against a pixel-by-pixel reference."""
     picture = picture_for(resolve("padding_strides"), Look(), PilMetrics())
     backend = RasterFrames(picture, load_theme("classic"))
     inks = []
@@ -176,10 +191,12 @@ def test_layers_blended_by_state_equal_layers_blended_per_pixel(layers: list) ->
         levels = np.random.default_rng(seed).choice([0, 0, 64, 128, 200, 255, 255], (h, w))
         inks.append(Ink((role, alpha), levels.astype(np.uint8), x, y))
     box = union([ink.box() for ink in inks])
-    colour, alpha = backend._blend(inks, box)
-    want_colour, want_alpha = _blend_per_pixel(backend, inks, box)
-    np.testing.assert_array_equal(alpha, want_alpha)
-    np.testing.assert_array_equal(colour, want_colour)
+    states, coverage, chain = backend._chain(inks, box)
+    want, want_coverage, want_bare = _layers_per_pixel(backend, inks, box, under)
+    painted = chain.compose_keys((states.astype(np.int64) << 8) | under)
+    np.testing.assert_array_equal(painted, want)
+    np.testing.assert_array_equal(coverage, want_coverage)
+    np.testing.assert_array_equal(chain.bare[states][coverage > 0], want_bare[coverage > 0])
 
 
 def test_a_pixel_share_of_an_edge_is_its_area() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convanim.backends._convex import _convex_cover, convex_fill
+from convanim.backends._convex import _convex_cover, convex_fill, levels
 from convanim.backends._rasterise import _lines
 from convanim.backends._stamp import drawn_once
 
@@ -57,7 +57,7 @@ def test_a_grid_is_drawn_from_one_cell(
     fill = convex_fill(list(cells), False)
     total, x, y = _convex_cover(cells, False)
     assert fill is not None and (fill[1], fill[2]) == (x, y)
-    summed = np.round(np.minimum(total, 1.0) * 255).astype(int)
+    summed = levels(total).astype(int)
     # Sums of float32 coverage in another order: at most a 255th apart, nearly always equal.
     difference = np.abs(fill[0].astype(int) - summed)
     assert difference.max() <= 1 and (difference == 0).mean() > 0.999

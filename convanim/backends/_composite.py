@@ -10,7 +10,9 @@ a coverage per pixel, at a whole-pixel offset. The rectangle helpers (``clip``, 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -115,10 +117,8 @@ class Palette:
         if unknown.any():
             todo = _distinct_keys(key[unknown])
             c, a, u = todo >> 16, (todo >> 8) & 255, todo & 255
-            top = self.rgb[c].astype(np.int32)
-            base = self.rgb[u].astype(np.int32)
-            blended = (base * (255 - a[:, None]) + top * a[:, None]) // 255  # Agg's "over"
-            result = self.snap(blended.astype(np.uint8)[None])[0]
+            blended = over(self.rgb[u], self.rgb[c], a)
+            result = self.snap(blended[None])[0]
             if self.clear is not None:
                 # Over nothing, a colour is itself (its coverage goes to the alpha plane).
                 bare = u == self.clear
@@ -148,6 +148,22 @@ class Palette:
         return ((rgb[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
 
 
+def over(under: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """(n, 3) ``colour`` at ``alpha`` (of 255) over opaque ``under``, as Agg blends one
+    8-bit pixel (matplotlib's plain-alpha blender): the same integers, rounded down; fully
+    opaque, the colour itself (Agg copies it)."""
+    p = under.astype(np.int64) * 255
+    a = np.asarray(alpha, np.int64)[:, None]
+    out = ((colour.astype(np.int64) * 256 - p) * a + p * 256) // (a + 65280)
+    return np.where(a == 255, colour, out).astype(np.uint8)
+
+
+def cover(strength: np.ndarray | int, level: np.ndarray | int) -> np.ndarray:
+    """A colour's alpha (of 255) times a coverage (of 255), as Agg multiplies 8-bit values."""
+    t = np.asarray(strength, np.int64) * np.asarray(level, np.int64) + 128
+    return ((t >> 8) + t) >> 8
+
+
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:
     """The distinct packed keys, sorted. A sprite is mostly one colour over a few: then only
     the (alpha, under) halves differ, and 65,536 flags tell them apart without sorting."""
@@ -168,13 +184,28 @@ class Sprite:
     # A mostly empty sprite (a ray's box) also lists its drawn pixels: (rows, cols, and
     # colour << 16 | alpha << 8 of each), so painting it costs those pixels, not its box.
     sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # A primitive of several layers (``convanim.backends._chain``): ``colour`` holds each
+    # pixel's state, the packed half of its compose key is ``state << 8``, and the chain
+    # composes it.
+    chain: Any = None
 
     def box(self) -> Rect:
         height, width = self.alpha.shape
         return (self.x, self.y, self.x + width, self.y + height)
 
     def moved(self, dx: int, dy: int) -> Sprite:
-        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse)
+        return Sprite(self.colour, self.alpha, self.x + dx, self.y + dy, self.sparse, self.chain)
+
+    def packed(self, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """The packed half of compose keys for pixels of this sprite's ``colour`` and
+        ``alpha``: ``colour << 16 | alpha << 8``, or a chain's ``state << 8``."""
+        if self.chain is not None:
+            return colour.astype(np.int32) << 8
+        return (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8)
+
+    def composer(self, palette: Palette) -> Callable[[np.ndarray], np.ndarray]:
+        """What turns this sprite's full compose keys into palette indices."""
+        return palette.compose_keys if self.chain is None else self.chain.compose_keys
 
 
 def _sprite(
@@ -183,17 +214,18 @@ def _sprite(
     x: int,
     y: int,
     pixels: tuple[np.ndarray, np.ndarray] | None = None,
+    chain: Any = None,
 ) -> Sprite:
     """A sprite, with its drawn pixels listed if they are few (``pixels``: where ``alpha`` is
     not 0, when the caller knows)."""
     rows, cols = np.nonzero(alpha) if pixels is None else pixels
-    sparse = None
+    made = Sprite(colour, alpha, x, y, None, chain)
     if len(rows) < alpha.size // 3:
-        packed = (colour[rows, cols].astype(np.int32) << 16) | (
-            alpha[rows, cols].astype(np.int32) << 8
+        packed = made.packed(colour[rows, cols], alpha[rows, cols])
+        made = Sprite(
+            colour, alpha, x, y, (rows.astype(np.intp), cols.astype(np.intp), packed), chain
         )
-        sparse = (rows.astype(np.intp), cols.astype(np.intp), packed)
-    return Sprite(colour, alpha, x, y, sparse)
+    return made
 
 
 # -- rectangles (x0, y0, x1, y1, exclusive) -----------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from convanim.backends._composite import Rect, Sprite, clip, inner, meets
+from convanim.backends._composite import Palette, Rect, Sprite, clip, inner, meets
 from convanim.scene.display import union
 
 # Costs in pixels composited: a paint call's fixed cost, and a rectangle's (copies, compare).
@@ -70,7 +70,7 @@ def patch(frames: Any, depth: float, moving: list, last: Drawn) -> tuple[Rect | 
             lowest = depth
         layers = frames._above(lowest, union([s.box() for s in group]), moving)
         under = frames._background(lowest)[0]
-        canvas[flat] = composite_pixels(flat, width, under, layers, frames.palette.compose_keys)
+        canvas[flat] = composite_pixels(flat, width, under, layers, frames.palette)
     changed = [inner(canvas2d[r[1] : r[3], r[0] : r[2]] != old, r[0], r[1]) for r, old in before]
     changed.append(bounds(both[canvas[both] != before_pixels], width))
     return union(changed), (rects, pixels)
@@ -82,7 +82,7 @@ def packed(static: list[tuple[float, int, Sprite | None]]) -> dict[int, np.ndarr
     painted many times, and packing was a third of each paint. Kept by the backend, not on
     the shared sprites (a planar figure's memory stays as it was)."""
     return {
-        id(s.colour): (s.colour.astype(np.int32) << 16) | (s.alpha.astype(np.int32) << 8)
+        id(s.colour): s.packed(s.colour, s.alpha)
         for _, _, s in static
         if s is not None and s.sparse is None
     }
@@ -190,7 +190,7 @@ def composite_pixels(
     width: int,
     under: np.ndarray,
     layers: list[Layer],
-    compose_keys,  # noqa: ANN001 - Palette.compose_keys
+    palette: Palette,
 ) -> np.ndarray:
     """The indices at canvas pixels ``flat``: ``under`` there (the background below every
     layer), then each of ``layers`` in order where it covers them."""
@@ -205,11 +205,8 @@ def composite_pixels(
         alpha = sprite.alpha.ravel()[local]
         on = alpha > 0
         inside, local, alpha = inside[on], local[on], alpha[on]
-        value[inside] = compose_keys(
-            (sprite.colour.ravel()[local].astype(np.int32) << 16)
-            | (alpha.astype(np.int32) << 8)
-            | value[inside]
-        )
+        packed = sprite.packed(sprite.colour.ravel()[local], alpha)
+        value[inside] = sprite.composer(palette)(packed | value[inside])
     return value
 
 

@@ -18,15 +18,14 @@ dashes run on along an outline, lines have butt ends. numpy and Pillow only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from convanim.backends._convex import MAX_WINDOW as _MAX_WINDOW
-from convanim.backends._convex import convex_fill, square_share
-from convanim.backends._stamp import drawn_once
+from convanim.backends._convex import convex_fill, levels, square_share
 from convanim.backends._text import text_coverage
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
@@ -73,36 +72,64 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         return []
     stroke = prim.width if prim.edge else 0.0
     points = _snapped(points, stroke, closed=True)
-    out: list[Ink] = []
-    fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,) * len(points)
-    groups: dict[Fill, list[np.ndarray]] = {}
-    for polygon, fill in zip(points, fills):
-        if fill is not None:
-            groups.setdefault(fill, []).append(polygon)
-    for fill, polygons in groups.items():
-        made = convex_fill(polygons, sample == 1)
+    if prim.edge is None and not isinstance(prim.fill, tuple):
+        # One colour, no outline: one compound path (touching cells add up, no seams).
+        if prim.fill is None:
+            return []
+        made = convex_fill(list(points), sample == 1)
         if made is NotImplemented:
-            made = _fill(polygons, sample)
-        if made is not None:
-            out.append(Ink((fill, prim.alpha), *made))  # type: ignore[misc]
-    if prim.edge is not None and prim.width > 0 and prim.dash is None:
-        # Every side of every outline, as a line with square ends (so corners close); an
-        # outline that recurs (equal cells) drawn once.
-        def outlines(shapes: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-            sides = np.stack([shapes, np.roll(shapes, -1, axis=1)], axis=2).reshape(-1, 2, 2)
-            return _lines(sides, prim.width, sample == 1, square=True)
-
-        made = drawn_once(points, outlines, np.maximum)
-        if made is not None:
-            out.append(Ink((prim.edge, 1.0), *made))
-    elif prim.edge is not None and prim.width > 0 and prim.dash is not None:
-        # Dashed: as quads filled together, not as lines: neighbouring cells' outlines dash
-        # one side twice, out of step, and only the union of the two fills its gaps.
-        quads = [q for polygon in points for q in _dashes(_closed(polygon), prim.width, prim.dash)]
-        made = _fill(quads, sample)
-        if made is not None:
-            out.append(Ink((prim.edge, 1.0), *made))
+            made = _fill(list(points), sample)
+        return [] if made is None else [Ink((prim.fill, prim.alpha), *made)]
+    # A collection, as matplotlib draws one: each polygon's fill, then its outline, then the
+    # next polygon's (a neighbour's fill covers half of a shared side's first outline, its own
+    # outline covers it again). Equal shapes at whole-pixel offsets are drawn once.
+    fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,) * len(points)
+    outline = prim.edge is not None and prim.width > 0
+    fill_of = _Each(lambda polygon: _polygon_fill(polygon, sample))
+    outline_of = _Each(lambda polygon: _outline(polygon, prim.width, sample, prim.dash))
+    out: list[Ink] = []
+    for polygon, fill in zip(points, fills):
+        if fill is not None and (made := fill_of(polygon)) is not None:
+            out.append(Ink((fill, prim.alpha), *made))
+        if outline and (made := outline_of(polygon)) is not None:
+            out.append(Ink((prim.edge, 1.0), *made))  # type: ignore[arg-type]
     return out
+
+
+class _Each:
+    """One polygon's coverage, drawn once per shape: a polygon moved by whole pixels from one
+    already drawn takes its mask at the new place."""
+
+    def __init__(self, draw: Callable[[np.ndarray], tuple[np.ndarray, int, int] | None]) -> None:
+        self._draw = draw
+        self._seen: dict[bytes, tuple[tuple[np.ndarray, int, int] | None, np.ndarray]] = {}
+
+    def __call__(self, polygon: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+        corner = np.floor(polygon[0])
+        key = (polygon - corner).tobytes()  # exact: less a whole number near it
+        if key not in self._seen:
+            self._seen[key] = (self._draw(polygon), corner)
+        made, first = self._seen[key]
+        if made is None:
+            return None
+        mask, x, y = made
+        return mask, x + int(corner[0] - first[0]), y + int(corner[1] - first[1])
+
+
+def _polygon_fill(polygon: np.ndarray, sample: int) -> tuple[np.ndarray, int, int] | None:
+    made = convex_fill([polygon], sample == 1)
+    return _fill([polygon], sample) if made is NotImplemented else made
+
+
+def _outline(
+    polygon: np.ndarray, width: float, sample: int, dash: tuple[float, float] | None
+) -> tuple[np.ndarray, int, int] | None:
+    """A closed outline: its sides as lines with square ends (so corners close), or dashed,
+    the pattern running on around its corners, as quads filled together."""
+    if dash is None:
+        sides = np.stack([polygon, np.roll(polygon, -1, axis=0)], axis=1)
+        return _lines(sides, width, sample == 1, square=True)
+    return _fill(_dashes(_closed(polygon), width, dash), sample)
 
 
 def _segment_inks(prim: Segments, sample: int) -> list[Ink]:
@@ -220,7 +247,7 @@ def _lines(
                 part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
         # Coverage in 255ths (in float32, as it is kept): where lines overlap, the larger.
         # Written smallest first, so that of a pixel listed twice the larger stays.
-        level = np.round(part.astype(np.float32) * 255).astype(np.uint8)
+        level = levels(part.astype(np.float32))
         order = np.argsort(level, kind="stable")
         rows, cols, level = rows[order], cols[order], level[order]
         mask[rows, cols] = np.maximum(mask[rows, cols], level)

@@ -50,11 +50,21 @@ def distinct(values: np.ndarray, below: int | None = None) -> tuple[np.ndarray, 
     return ranked[first], inverse
 
 
+def agg_byte(share: float) -> int:
+    """A share (0 to 1) as the byte Agg makes of it: rounded half up, not to even."""
+    return int(share * 255 + 0.5)
+
+
 def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
-    """``over`` at ``alpha`` on ``under``, rounded down as Agg's 8-bit blending does."""
-    a = round(alpha * 255)
-    r, g, b = (int((u * (255 - a) + o * a) // 255) for u, o in zip(under, over))
-    return (r, g, b)
+    """``over`` at ``alpha`` on opaque ``under``, in Agg's 8-bit integers (matplotlib's plain
+    blender, rounded down; opaque, the colour itself)."""
+    a = agg_byte(alpha)
+    if a >= 255:
+        return (int(over[0]), int(over[1]), int(over[2]))
+    r, g, b = (
+        ((o * 256 - u * 255) * a + u * 255 * 256) // (a + 65280) for u, o in zip(under, over)
+    )
+    return (int(r), int(g), int(b))
 
 
 def blend_palette(flat: Sequence[Sequence[int]], steps: int = 3) -> np.ndarray:

@@ -35,9 +35,10 @@ from functools import lru_cache
 import numpy as np
 
 from convanim.backends import _patches, opacity, resolve
-from convanim.backends._composite import Palette, Rect, Sprite, _sprite, clip, inner, meets
+from convanim.backends._chain import Chain, chained
+from convanim.backends._composite import Palette, Rect, Sprite, _sprite, clip, cover, inner, meets
 from convanim.backends._rasterise import inks
-from convanim.backends.palette import MAX_COLOURS, distinct, palette_of
+from convanim.backends.palette import MAX_COLOURS, agg_byte, palette_of
 from convanim.model.themes import Theme
 from convanim.scene.display import Fill, Picture, Polygons, Primitive, Segments, Text, union
 
@@ -62,6 +63,7 @@ def _bytes(sprite: Sprite | None) -> int:
     if sprite is None:
         return 64
     extra = sum(a.nbytes for a in sprite.sparse) if sprite.sparse is not None else 0
+    extra += sprite.chain.nbytes() if sprite.chain is not None else 0
     return sprite.colour.nbytes + sprite.alpha.nbytes + extra
 
 
@@ -278,58 +280,39 @@ class RasterFrames:
         return None if found is None else found.moved(*shift)
 
     def _draw(self, prim: Primitive, crisp: bool) -> Sprite | None:
-        """One primitive as a sprite: its layers composited over nothing (premultiplied), the
-        colour of each pixel snapped to the palette."""
+        """One primitive as a sprite: one colour's index and coverage, or its layers as a
+        chain that blends them one by one over what is under it (``_chain``)."""
         layers = inks(prim, crisp)
         box = union([layer.box() for layer in layers])
         if box is None:
             return None
         if len(layers) == 1:
-            # One colour (most primitives): its index everywhere, its coverage as alpha.
+            # One colour (most primitives): its index everywhere, its coverage as alpha. A
+            # translucent colour the palette lacks (a shade: only its blends over flat
+            # colours are entries) is a chain, blended from its own value, not the nearest.
             layer = layers[0]
             rgb, strength = self._colour(layer.colour)
             index = self.palette.snap(rgb.astype(np.uint8)[None])[0]
-            alpha = layer.mask if strength == 255 else _scaled(strength)[layer.mask]
-            colour = np.full(alpha.shape, index, np.uint8)
-            return _sprite(colour, alpha, layer.x, layer.y, layer.pixels)
-        colour, alpha = self._blend(layers, box)
-        return _sprite(colour, alpha, box[0], box[1])
+            if (self.palette.rgb[index] == rgb).all():
+                alpha = layer.mask if strength == 255 else _scaled(strength)[layer.mask]
+                colour = np.full(alpha.shape, index, np.uint8)
+                return _sprite(colour, alpha, layer.x, layer.y, layer.pixels)
+        states, alpha, chain = self._chain(layers, box)
+        return _sprite(states, alpha, box[0], box[1], chain=chain)
 
-    def _blend(self, layers: list, box: Rect) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-        """Layers composited over nothing: (colour indices, alpha) over ``box``.
-
-        A pixel's result depends only on the coverages it has in each layer, and a figure's
-        shapes have few such combinations (inside, outside, a few edge steps): each layer's
-        blend is worked out once per (state so far, coverage) met, in float32 as for a pixel,
-        and every pixel just carries the number of its state."""
-        x0, y0, x1, y1 = box
-        state = np.zeros((y1 - y0, x1 - x0), np.int64)  # 0: nothing drawn yet
-        paint = np.zeros((1, 3), np.float32)  # premultiplied colour of each state
-        cover = np.zeros(1, np.float32)
+    def _chain(self, layers: list, box: Rect) -> tuple[np.ndarray, np.ndarray, Chain]:  # noqa: ANN001
+        """Layers as a chain (``convanim.backends._chain``): each pixel's state over ``box``,
+        its coverage over nothing, and the chain that paints the states."""
+        drawn = []
         for layer in layers:
             rgb, strength = self._colour(layer.colour)
-            lx0, ly0, lx1, ly1 = layer.box()
-            window = state[ly0 - y0 : ly1 - y0, lx0 - x0 : lx1 - x0]
-            on = layer.mask > 0  # no coverage leaves a pixel's state as it is
-            key = window[on] * 256 + layer.mask[on]
-            combos, inverse = distinct(key, below=len(cover) * 256)
-            before, level = combos >> 8, (combos & 255).astype(np.uint8)
-            a = level * np.float32(strength / 65025.0)  # coverage and opacity, both of 255
-            window[on] = len(cover) + inverse
-            paint = np.concatenate([paint, paint[before] * (1 - a[:, None]) + rgb * a[:, None]])
-            cover = np.concatenate([cover, cover[before] * (1 - a) + a])
-        alpha = np.round(cover * 255).astype(np.uint8)
-        colour = np.zeros(len(cover), np.uint8)
-        seen = alpha > 0
-        if seen.any():
-            plain = np.round(paint[seen] / cover[seen][:, None]).clip(0, 255)
-            colour[seen] = self.palette.snap(plain.astype(np.uint8))
-        return colour[state], alpha[state]
+            drawn.append((rgb.astype(np.uint8), strength, layer.mask, layer.box()))
+        return chained(drawn, box, self.palette)
 
     def _colour(self, colour: tuple[Fill, float]) -> tuple[np.ndarray, float]:
         if colour not in self._colours:
             fill, alpha = colour
-            strength = round(255 * alpha * opacity(self.theme, fill))
+            strength = agg_byte(alpha * opacity(self.theme, fill))
             self._colours[colour] = (np.array(resolve(self.theme, fill), np.float32), strength)
         return self._colours[colour]
 
@@ -343,11 +326,12 @@ class RasterFrames:
             return
         if sprite.sparse is not None and (x0, y0, x1, y1) == (sx0, sy0, sx1, sy1):
             rows, cols, packed = sprite.sparse
+            if alpha is not None:
+                a = sprite.alpha[rows, cols].astype(np.int32)
             rows, cols = rows + (sy0 - ry0), cols + (sx0 - rx0)
             below = patch[rows, cols]
-            patch[rows, cols] = self.palette.compose_keys(packed | below)
+            patch[rows, cols] = sprite.composer(self.palette)(packed | below)
             if alpha is not None:
-                a = (packed >> 8) & 255
                 seen = alpha[rows, cols].astype(np.int32)
                 alpha[rows, cols] = seen + ((255 - seen) * a + 127) // 255
             return
@@ -355,10 +339,11 @@ class RasterFrames:
         cover = sprite.alpha[inside]
         under = patch[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
         packed = self._packed.get(id(sprite.colour))
-        if packed is not None:
-            under[...] = self.palette.compose_keys(packed[inside] | under)
+        if packed is None:
+            packed_here = sprite.packed(sprite.colour[inside], cover)
         else:
-            under[...] = self.palette.compose(sprite.colour[inside], cover, under)
+            packed_here = packed[inside]
+        under[...] = sprite.composer(self.palette)(packed_here | under)
         if alpha is not None:
             seen = alpha[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
             a = cover.astype(np.uint32)
@@ -427,8 +412,7 @@ def _palette(picture: Picture, theme: Theme, transparent: bool) -> Palette:
 @lru_cache(maxsize=64)
 def _scaled(strength: int) -> np.ndarray:
     """Coverage (of 255) times ``strength`` (of 255), rounded: a table for every coverage."""
-    levels = np.arange(256, dtype=np.uint32)
-    return ((levels * strength + 127) // 255).astype(np.uint8)
+    return cover(strength, np.arange(256)).astype(np.uint8)
 
 
 def _shape_key(prim: Primitive) -> tuple[tuple, tuple[int, int]]:
