@@ -610,14 +610,17 @@ def test_the_geometry_count_bounds_every_templates_real_frame_count(name: str) -
 
 
 def test_memory_stays_flat_in_the_frame_count(tmp_path: Path) -> None:
-    """Frames are streamed into the GIF writer: 4x the frames is not 4x the memory."""
-    look = Look(width=400)  # the same frame width for both
+    """Frames are streamed into the GIF writer: 2x the frames is not 2x the memory. The same
+    figure played forth, then forth and back (the same picture, 100 and 198 frames), so that
+    only the frame count differs (a figure with another output plane also has another static
+    layer to draw)."""
+    look = Look(width=400)
     peaks = []
-    for ref in ("conv:i10,k1,s2", "conv:i10,k1,s2", "conv:i10,k1"):  # the first one warms up
-        animation = Animation(resolve(ref), look=look)
+    for reverse in (False, False, True):  # the first one warms up
+        animation = Animation(resolve("conv:i10,k1"), look=look, reverse=reverse)
         tracemalloc.start()
         animation.save(tmp_path / "m.gif", delay=0.01)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
-    small, large = peaks[1], peaks[2]  # 25 and 100 frames
-    assert large < 1.5 * small, (small, large)
+    small, large = peaks[1], peaks[2]
+    assert large < 1.3 * small, (small, large)

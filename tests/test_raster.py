@@ -79,12 +79,15 @@ def test_text_metrics_agree_with_matplotlib() -> None:
             assert abs(ours[2] - theirs[2]) <= 1.0, (text, font, ours, theirs)
 
 
-def _agreement(name: str, theme: str = "classic") -> tuple[float, float]:
+def _agreement(name: str, theme: str = "classic", crisp_rays: bool = False) -> tuple[float, float]:
     """(share identical, share within one antialiasing step) over a few frames drawn by both
-    backends from one picture."""
+    backends from one picture. Like for like by default: the raster backend's rays
+    antialiased, as matplotlib draws them (its default one-pixel crisp rays are a look of
+    their own, chosen for smaller GIFs)."""
     picture = picture_for(resolve(name), Look(theme=theme), PilMetrics())
     colours = load_theme(theme)
-    mpl, raster = MplFrames(picture, colours), RasterFrames(picture, colours)
+    mpl = MplFrames(picture, colours)
+    raster = RasterFrames(picture, colours, crisp_rays=crisp_rays)
     n = picture.n_frames
     same = close = total = 0
     for index in sorted({0, n // 2, n - 1}):
@@ -96,18 +99,48 @@ def _agreement(name: str, theme: str = "classic") -> tuple[float, float]:
     return same / total, close / total
 
 
+# Figures of cells, lines and a shade, no text: measured 99.1-99.6% identical (95.7-97.3%
+# before cells were drawn one by one and blended in Agg's integers).
+_SHAPES_ONLY = [
+    "arbitrary_padding_no_strides",
+    "arbitrary_padding_no_strides_transposed",
+    "dilation",
+    "full_padding_no_strides",
+    "full_padding_no_strides_transposed",
+    "full_padding_no_strides_transposed_1x1",
+    "no_padding_no_strides_transposed",
+    "no_padding_strides",
+    "no_padding_strides_transposed",
+    "padding_strides",
+    "padding_strides_odd",
+    "padding_strides_odd_transposed",
+    "padding_strides_transposed",
+    "same_padding_no_strides",
+    "same_padding_no_strides_transposed",
+    "strided_1x1",
+]
+
+
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured: 92.9-98.7% of pixels identical (median 96.9%), at least 98.8% within one
-    antialiasing step (text placed at whole pixels: 92.6%, median 96.8%, 97.6%). What differs,
-    in % of pixels over all templates: cell and cube outlines 1.19 (coverage; a channel
-    figure's palette grows as blends are met where Agg's frames are unsnapped), projection
-    rays 0.99 (crisp here, antialiased there), text 0.82 (Pillow draws glyphs at whole
-    pixels, Agg at 64ths: moved the rest of the way, most are a step off), grid lines 0.22.
-    The issue asks for 99% identical: not reached."""
+    """Measured, like for like: 92.8-99.6% of pixels identical (median 98.9%; 17 of 36
+    templates at 99% or more), at least 98.9% within one antialiasing step. What still
+    differs: text (Pillow's FreeType hints glyphs its own way, Agg's is autohinted at 8x
+    horizontal resolution: a numerical figure's digits are most of its 2%); under moving
+    shapes, each primitive's blend snapped to the palette where Agg carries it unsnapped to
+    the next (entries one or two levels apart); a channel figure's palette, which grows as
+    blends are met, where its matplotlib frames are never snapped (92.8-95.2%)."""
     same, close = _agreement(name)
-    assert same >= 0.925, f"{name}: {same:.4f} identical"
-    assert close >= 0.985, f"{name}: {close:.4f} within one antialiasing step"
+    assert same >= (0.99 if name in _SHAPES_ONLY else 0.925), f"{name}: {same:.4f} identical"
+    assert close >= 0.989, f"{name}: {close:.4f} within one antialiasing step"
+
+
+def test_crisp_rays_differ_from_matplotlibs_only_where_rays_are() -> None:
+    """The default look's one-pixel crisp rays: what they add to the differences is about the
+    rays' own pixels (measured 1.3 points on this figure, 99.3% against 98.0% identical)."""
+    like, _ = _agreement("padding_strides")
+    crisp, close = _agreement("padding_strides", crisp_rays=True)
+    assert 0.0 < like - crisp < 0.02 and close >= 0.99
 
 
 def test_text_lands_where_agg_puts_it() -> None:
@@ -135,9 +168,10 @@ def test_text_lands_where_agg_puts_it() -> None:
 
 
 def test_both_backends_agree_in_the_dark_and_mono_themes() -> None:
+    """Measured 98.6% (dark) and 98.0% (mono) identical."""
     for theme in ("dark", "mono"):
         same, close = _agreement("padding_strides", theme)
-        assert same >= 0.93 and close >= 0.99, theme
+        assert same >= 0.975 and close >= 0.999, theme
 
 
 @pytest.mark.parametrize(("name", "index"), [g for g in GOLDEN if "numerical" not in g[0]])

@@ -18,6 +18,9 @@ import numpy as np
 from convanim.backends._composite import Palette, Rect, cover, over
 from convanim.backends.palette import distinct
 
+# A chain with more (state, index) pairs than this finds those it meets by sorting them.
+_TABLE_FLAGS = 1 << 20
+
 
 class Chain:
     """The states of a layered sprite and the table that paints them over any palette index.
@@ -85,7 +88,8 @@ class Chain:
         out = self._table[key]
         unknown = out == 0
         if unknown.any():
-            todo = distinct(key[unknown])[0]
+            small = len(self._table) <= _TABLE_FLAGS  # told apart by a table of flags
+            todo = distinct(key[unknown], below=len(self._table) if small else None)[0]
             state, under = todo >> 8, todo & 255
             pixel = self.palette.rgb[under]
             for step in self._path[state].T:
@@ -113,13 +117,15 @@ def chained(
     """Layers (colour, its own alpha of 255, coverage mask, the mask's box) as a chain: each
     pixel's state over ``box``, its coverage over nothing, and the chain that paints them.
 
-    Every (pixel, layer, coverage) the layers draw is listed and sorted by pixel, then layer:
-    a pixel's run is the layers it meets in order. States are then made a step at a time —
-    the first layer of every run, the second, ... — as the distinct (state so far, colour,
-    coverage) met at that step: a few steps (as many as layers overlap at one pixel), not
-    one per layer (a grid's cells are a hundred)."""
+    Every (pixel, layer, coverage) the layers draw is listed. A pixel only one layer reaches
+    (most: a cell's inside) takes the state of that layer's colour and coverage. The others'
+    lists are sorted by pixel, then layer — a pixel's run is the layers it meets in order —
+    and states are made a step at a time: the first layer of every run, the second, ...,
+    as the distinct (state so far, colour, coverage) met at that step. So a grid of a
+    hundred cells takes a few steps (as many layers as overlap at one pixel), not one per
+    layer, and memory in proportion to the box."""
     x0, y0, x1, y1 = box
-    width = x1 - x0
+    width, area = x1 - x0, (x1 - x0) * (y1 - y0)
     chain = Chain(palette)
     colours: dict[tuple[bytes, int], int] = {}  # (colour, alpha) -> its number
     flat, level, paint = [], [], []
@@ -127,40 +133,53 @@ def chained(
     for rgb, strength, mask, (lx0, ly0, _, _) in layers:
         if id(mask) not in drawn:
             rows, cols = np.nonzero(mask)
-            drawn[id(mask)] = (rows * width + cols, mask[rows, cols])
+            drawn[id(mask)] = ((rows * width + cols).astype(np.int32), mask[rows, cols])
         at, levels_here = drawn[id(mask)]
-        flat.append(at + ((ly0 - y0) * width + lx0 - x0))
+        flat.append(at + np.int32((ly0 - y0) * width + lx0 - x0))
         level.append(levels_here)
         known = colours.setdefault((rgb.tobytes(), strength), len(colours))
-        paint.append(np.full(len(at), known, np.int64))
-    every = np.concatenate(flat)
-    levels_all = np.concatenate(level).astype(np.int64)
-    paints_all = np.concatenate(paint)
-    # Most pixels meet one layer (a cell's inside): only the others need their runs sorted.
-    alone = np.bincount(every, minlength=(y1 - y0) * width)[every] == 1
-    many = np.flatnonzero(~alone)
-    order = many[np.argsort(every[many], kind="stable")]  # by pixel, then layer (as listed)
-    order = np.concatenate([np.flatnonzero(alone), order])
-    pixels, levels, paints = every[order], levels_all[order], paints_all[order]
+        paint.append(np.full(len(at), known, np.uint16))
     kinds = len(colours)
     rgbs = np.array([np.frombuffer(c, np.uint8) for c, _ in colours], np.uint8).reshape(-1, 3)
     strengths = np.array([strength for _, strength in colours], np.int64)
-    count = len(pixels)
-    first = np.ones(count, bool)  # a pixel's first layer
-    np.not_equal(pixels[1:], pixels[:-1], out=first[1:])
-    step = np.arange(count) - np.maximum.accumulate(np.where(first, np.arange(count), 0))
-    state = np.zeros(count, np.int64)
-    for k in range(int(step.max()) + 1 if count else 0):
-        at = np.flatnonzero(step == k)
-        before = state[at - 1] if k else np.zeros(len(at), np.int64)
-        combos, inverse = distinct((before * kinds + paints[at]) * 256 + levels[at])
+
+    def step(before: np.ndarray, paints: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """The states after one more layer: per (state so far, colour, coverage) met."""
+        key = (before.astype(np.int64) * kinds + paints) * 256 + levels
+        bound = chain.count * kinds * 256  # keys lie below it: few, a table tells them apart
+        combos, inverse = distinct(key, bound if bound <= 4 * len(key) + 65536 else None)
         which, met = (combos >> 8) % kinds, combos & 255
         made = chain.states(combos // (256 * kinds), rgbs[which], cover(strengths[which], met))
-        state[at] = made[inverse]
-    image = np.zeros((y1 - y0) * width, np.int32)
-    last = np.ones(count, bool)  # a pixel's last layer: its state
-    last[:-1] = first[1:]
-    image[pixels[last]] = state[last]
+        return made[inverse].astype(np.int32)
+
+    image = np.zeros(area, np.int32)
+    if flat:
+        every, levels, paints = np.concatenate(flat), np.concatenate(level), np.concatenate(paint)
+        alone = np.bincount(every, minlength=area)[every] == 1
+        # Their states by (colour, coverage): a table of the few met, not a sort of them all.
+        key = paints[alone].astype(np.int32) * 256 + levels[alone]
+        met = np.zeros(kinds * 256, bool)
+        met[key] = True
+        combos = np.flatnonzero(met)
+        states = np.zeros(kinds * 256, np.int32)
+        states[combos] = step(np.zeros(len(combos), np.int32), combos >> 8, combos & 255)
+        image[every[alone]] = states[key]
+        del key
+        many = np.flatnonzero(~alone)
+        order = many[np.argsort(every[many], kind="stable")]  # by pixel, then layer (as listed)
+        pixels, levels, paints = every[order], levels[order], paints[order]
+        count = len(pixels)
+        first = np.ones(count, bool)  # a pixel's first layer
+        np.not_equal(pixels[1:], pixels[:-1], out=first[1:])
+        index = np.arange(count)
+        place = index - np.maximum.accumulate(np.where(first, index, 0))  # in its run
+        state = np.zeros(count, np.int32)
+        for k in range(int(place.max()) + 1 if count else 0):
+            at = np.flatnonzero(place == k)
+            state[at] = step(state[at - 1] if k else state[at], paints[at], levels[at])
+        last = np.ones(count, bool)  # a pixel's last layer gives its state
+        last[:-1] = first[1:]
+        image[pixels[last]] = state[last]
     image = image.reshape(y1 - y0, width)
     coverage = chain.finish()
     return image, coverage[image], chain
