@@ -174,15 +174,16 @@ def test_both_backends_agree_in_the_dark_and_mono_themes() -> None:
         assert same >= 0.975 and close >= 0.999, theme
 
 
-@pytest.mark.parametrize(("name", "index"), [g for g in GOLDEN if "numerical" not in g[0]])
+@pytest.mark.parametrize(("name", "index"), GOLDEN)
 def test_golden_frames_hold_for_the_raster_backend(name: str, index: int) -> None:
     """The matplotlib backend's baselines, drawn from the same picture by the raster backend
-    with antialiased rays (RMS 2.2-2.9 on these; the baselines' own tolerance is 2.0). The
-    default crisp rays are 5.6-7.1 from them: a ray a fraction of a pixel over is a whole
-    pixel of difference; the numerical figures' glyphs are 8.6-17.7 (hinting)."""
+    with antialiased rays: RMS 0.9-1.1 on the shapes-only figures (2.2-2.9 before cells were
+    blended as Agg blends them), within the baselines' own tolerance of 2.0; the numerical
+    figures' glyphs, hinted by Pillow's FreeType as Agg's are not, 2.7-4.0. The default crisp
+    rays are 8-11 from them: a ray a fraction of a pixel over is a whole pixel of difference."""
     renderer = FigureRenderer(resolve(name))
     frame = RasterFrames(renderer.picture, renderer.theme, crisp_rays=False).frame(index)
-    check_golden(frame, f"{name}_{index:02d}", tol=3.0)
+    check_golden(frame, f"{name}_{index:02d}", tol=4.5 if "numerical" in name else 2.0)
 
 
 @pytest.mark.parametrize("name", ["padding_strides", "numerical_padding_strides", "depthwise"])

@@ -104,14 +104,9 @@ class Palette:
                 self._index[colour] = index  # type: ignore[index]
         return found
 
-    def compose(self, colour: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
-        """``colour`` at ``alpha`` over ``under`` (index images of one shape), as indices."""
-        return self.compose_keys(
-            (colour.astype(np.int32) << 16) | (alpha.astype(np.int32) << 8) | under
-        )
-
     def compose_keys(self, key: np.ndarray) -> np.ndarray:
-        """``compose`` of packed keys: colour << 16 | alpha << 8 | under."""
+        """Palette indices of packed keys ``colour << 16 | alpha << 8 | under``: that colour
+        at that alpha over that index, blended as Agg blends (``over``), then snapped."""
         out = self._table[key]
         unknown = out == 0
         if unknown.any():

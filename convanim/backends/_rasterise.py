@@ -1,14 +1,17 @@
 """Primitives to coverage masks: what the raster backend composites.
 
 A primitive becomes a few ``Ink`` layers, each one colour (a fill and its alpha) and a uint8
-coverage mask at a whole-pixel offset. Lines (``Segments``, solid or dashed), cell outlines
-and convex cells (``convanim.backends._convex``) cover each pixel by the exact share of it
-inside their edges, worked out only near them; shapes that recur at whole-pixel offsets are
-drawn once (``convanim.backends._stamp``); other polygons and dashed outlines are filled by
-Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down (65 coverage levels, which the
-palette's three blends per pair cannot tell from Agg's exact area); crisp drawing samples
-each pixel once, at its centre, and crisp one-pixel lines are Pillow's (worked out directly).
-Text is drawn by Pillow's FreeType and placed as Agg places it (``convanim.backends._text``).
+coverage mask at a whole-pixel offset, in the order Agg would draw them: a collection of
+cells is each cell's fill then its outline, cell after cell, as matplotlib's
+``PolyCollection`` draws (``convanim.backends._chain`` blends them so); one colour with no
+outline is one compound path. Lines (``Segments``, solid or dashed), cell outlines and convex
+cells (``convanim.backends._convex``) cover each pixel by the exact share of it inside their
+edges, worked out only near them, as Agg's byte (``levels``); equal shapes at whole-pixel
+offsets are drawn once (``_Each``, ``convanim.backends._stamp``); other polygons and dashed
+outlines are filled by Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down; crisp
+drawing samples each pixel once, at its centre, and crisp one-pixel lines are Pillow's
+(worked out directly). Text is drawn by Pillow's FreeType and placed as Agg places it
+(``convanim.backends._text``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
 they enclose; paths made only of horizontal and vertical lines are snapped to the pixel grid

@@ -22,6 +22,12 @@ outside them (``convanim.backends._patches``): the same pixels, and the same cha
 A palette that fills while the static layer is drawn is shared with the next backend of the
 same picture, with the sprites made with it.
 
+A primitive of one colour is a sprite of that colour's index and its coverage; one of several
+layers (a grid of cells, each filled then outlined) is a chain (``convanim.backends._chain``):
+each pixel keeps which layers it met, and painting it blends those one by one over what is
+under it, in Agg's 8-bit integers, before snapping once — so both backends land on the same
+palette entries where outlines and fills overlap.
+
 ``index_frames`` gives the index image and the changed rectangle of each frame (what the GIF
 writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every backend does.
 """
