@@ -155,7 +155,9 @@ def chained(
     image = np.zeros(area, np.int32)
     if flat:
         every, levels, paints = np.concatenate(flat), np.concatenate(level), np.concatenate(paint)
-        alone = np.bincount(every, minlength=area)[every] == 1
+        layers_at = np.minimum(np.bincount(every, minlength=area), 2).astype(np.uint8)
+        alone = layers_at[every] == 1
+        del layers_at
         # Their states by (colour, coverage): a table of the few met, not a sort of them all.
         key = paints[alone].astype(np.int32) * 256 + levels[alone]
         met = np.zeros(kinds * 256, bool)
@@ -165,9 +167,12 @@ def chained(
         states[combos] = step(np.zeros(len(combos), np.int32), combos >> 8, combos & 255)
         image[every[alone]] = states[key]
         del key
-        many = np.flatnonzero(~alone)
+        many = np.flatnonzero(~alone).astype(np.int32)
+        del alone
         order = many[np.argsort(every[many], kind="stable")]  # by pixel, then layer (as listed)
+        del many
         pixels, levels, paints = every[order], levels[order], paints[order]
+        del order, every
         count = len(pixels)
         first = np.ones(count, bool)  # a pixel's first layer
         np.not_equal(pixels[1:], pixels[:-1], out=first[1:])
