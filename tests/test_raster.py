@@ -99,7 +99,7 @@ def _agreement(name: str, theme: str = "classic", crisp_rays: bool = False) -> t
     return same / total, close / total
 
 
-# Figures of cells, lines and a shade, no text: measured 99.1-99.6% identical (95.7-97.3%
+# Figures of cells, lines and a shade, no text: measured 99.1-99.5% identical (95.7-97.3%
 # before cells were drawn one by one and blended in Agg's integers).
 _SHAPES_ONLY = [
     "arbitrary_padding_no_strides",
@@ -123,7 +123,7 @@ _SHAPES_ONLY = [
 
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured, like for like: 92.8-99.6% of pixels identical (median 98.9%; 17 of 36
+    """Measured, like for like: 92.8-99.5% of pixels identical (median 98.9%; 18 of 36
     templates at 99% or more), at least 98.9% within one antialiasing step. What still
     differs: text (Pillow's FreeType hints glyphs its own way, Agg's is autohinted at 8x
     horizontal resolution: a numerical figure's digits are most of its 2%); under moving

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import combinations
 
 import numpy as np
 
@@ -24,6 +23,7 @@ MAX_COLOURS = 255  # one GIF palette entry stays free for the writer's "unchange
 _UNKNOWN = 255
 _DENSE = 1 << 22  # largest bound ``distinct`` counts values below with a table
 _MAX_SNAPPED = 48  # flat colours beyond which snapping would leave edges no blends
+_SAME = 3  # blends this close (of 255, in every channel) to a kept colour are left out
 
 
 def distinct(values: np.ndarray, below: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -79,15 +79,29 @@ def blend_palette(flat: Sequence[Sequence[int]], steps: int = 3) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _blends(base: tuple[tuple[int, int, int], ...], steps: int) -> np.ndarray:
     # Remembered: every figure of a theme asks for nearly the same few palettes.
+    flat = np.array(base, np.float64).reshape(-1, 3)
+    first, second = np.triu_indices(len(flat), 1)  # every pair, in order
     while True:
-        colours = dict.fromkeys(base)  # an ordered set
-        for a, b in combinations(base, 2):
-            for k in range(1, steps + 1):
-                t = k / (steps + 1)
-                colours.setdefault(tuple(round(x * (1 - t) + y * t) for x, y in zip(a, b)))  # type: ignore[call-overload]
+        t = (np.arange(1, steps + 1) / (steps + 1))[None, :, None]
+        a, b = flat[first][:, None], flat[second][:, None]
+        blends = np.round(a * (1 - t) + b * t).reshape(-1, 3)  # half to even, as round()
+        colours = np.concatenate([flat, _distinguishable(flat, blends)]).astype(np.uint8)
         if len(colours) <= MAX_COLOURS or steps == 0:
-            return np.array(list(colours)[:MAX_COLOURS], dtype=np.uint8)
+            return colours[:MAX_COLOURS]
         steps -= 1
+
+
+def _distinguishable(flat: np.ndarray, blends: np.ndarray) -> np.ndarray:
+    """The blends, in order, less each within ``_SAME`` in every channel of a flat colour or
+    of an earlier blend: two dark outline blends one level apart look the same, and a pixel
+    choosing between them only adds noise to a GIF (1.3% of the reference figures' bytes)."""
+    if len(blends) == 0:
+        return blends
+    spread = blends.astype(np.int16)
+    near_flat = np.abs(spread[:, None] - flat[None].astype(np.int16)).max(axis=2) <= _SAME
+    near = np.abs(spread[:, None] - spread[None]).max(axis=2) <= _SAME
+    earlier = np.tril(near, k=-1).any(axis=1)
+    return blends[~near_flat.any(axis=1) & ~earlier]
 
 
 def palette_of(picture: Picture, theme: Theme) -> np.ndarray | None:
