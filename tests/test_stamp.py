@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convanim.backends._convex import _convex_cover, convex_fill, levels
-from convanim.backends._rasterise import _lines
+from convanim.backends._convex import _convex_cover, convex_each, convex_fill, levels
+from convanim.backends._rasterise import _lines, outlines_each
 from convanim.backends._stamp import drawn_once
 
 eighths = st.integers(0, 80).map(lambda v: v / 8)
@@ -125,3 +125,41 @@ def _sides_of(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     orientation = np.sign(turns.sum(axis=1))[:, None]
     nx, ny = -sides[..., 1] / lengths * orientation, sides[..., 0] / lengths * orientation
     return nx, ny, points[..., 0] * nx + points[..., 1] * ny
+
+
+def _placed(made: tuple[np.ndarray, int, int] | None) -> dict[tuple[int, int], int]:
+    """A coverage's drawn pixels by canvas place: what a chain takes of it."""
+    if made is None:
+        return {}
+    mask, x, y = made
+    rows, cols = np.nonzero(mask)
+    return {(int(r) + y, int(c) + x): int(mask[r, c]) for r, c in zip(rows, cols)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    corner=st.tuples(eighths, eighths),
+    ex=st.sampled_from([(20, 0), (24, 12), (30.5, 15.25), (17, 9), (90, 40)]),
+    ey=st.sampled_from([(0, 20), (-16, 16), (-20.25, 20), (-11, 13), (-30, 70)]),
+    n=st.integers(1, 4),
+    width=st.sampled_from([1.0, 2.0, 3.0]),
+    crisp=st.booleans(),
+)
+def test_cells_drawn_together_equal_cells_drawn_alone(
+    corner: tuple[float, float],
+    ex: tuple[float, float],
+    ey: tuple[float, float],
+    n: int,
+    width: float,
+    crisp: bool,
+) -> None:
+    """A collection's fills and outlines, worked out for all its cells at once and parted
+    (``convex_each``, ``outlines_each``), are each cell's own, pixel for pixel."""
+    cells = _grid(corner, ex, ey, n)
+    fills = convex_each(cells, crisp)
+    outlines = outlines_each(cells, width, crisp)
+    assert fills is not None
+    for cell, fill, outline in zip(cells, fills, outlines):
+        assert _placed(fill) == _placed(convex_fill([cell], crisp))
+        sides = np.stack([cell, np.roll(cell, -1, axis=0)], axis=1)
+        assert _placed(outline) == _placed(_lines(sides, width, crisp, square=True))

@@ -75,9 +75,35 @@ class _NotConvex(Exception):
     """A shape ``_convex_cover`` cannot draw (``_fill`` does)."""
 
 
-def _convex_cover(points: np.ndarray, crisp: bool) -> tuple[np.ndarray, int, int]:
-    """The coverage of convex polygons (n, k, 2) summed: (float32 total, x, y), before it is
-    clipped and rounded."""
+def convex_each(polygons: np.ndarray, crisp: bool) -> list | None:
+    """Each convex polygon's coverage (n, k, 2): (mask, x, y) or None, as ``convex_fill`` of it
+    alone gives it — small ones worked out together over one box size, then parted; None if
+    any is not convex (``_fill`` draws them)."""
+    try:
+        nx, ny, offset = _normals(polygons)
+    except _NotConvex:
+        return None
+    low = np.floor(polygons.min(axis=1)).astype(int) - 1
+    high = np.ceil(polygons.max(axis=1)).astype(int) + 1
+    span = (high - low).max(axis=0)
+    if span[0] * span[1] > MAX_WINDOW:  # big ones, each in tiles
+        return [convex_fill([polygon], crisp) for polygon in polygons]
+    made: list = []
+    step = max(1, MAX_WINDOW // int(span[0] * span[1]))
+    for first in range(0, len(polygons), step):
+        part = slice(first, first + step)
+        xs = low[part, 0, None] + np.arange(span[0])
+        ys = low[part, 1, None] + np.arange(span[1])
+        cover = _cover_at((xs, ys), (nx[part], ny[part], offset[part]), crisp)
+        for share, (x, y) in zip(cover.astype(np.float32), low[part]):
+            mask = levels(share)
+            made.append((mask, int(x), int(y)) if mask.any() else None)
+    return made
+
+
+def _normals(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each side's unit normal pointing inside (x and y) and offset: a point's distance inside
+    the side is x nx + y ny - offset. Raises ``_NotConvex`` for any other shape."""
     sides = np.roll(points, -1, axis=1) - points
     lengths = np.hypot(sides[..., 0], sides[..., 1])
     turns = sides[..., 0] * np.roll(sides[..., 1], -1, 1) - sides[..., 1] * np.roll(
@@ -88,10 +114,15 @@ def _convex_cover(points: np.ndarray, crisp: bool) -> tuple[np.ndarray, int, int
         raise _NotConvex
     if (turns * orientation[:, None] < -1e-9).any():
         raise _NotConvex
-    # Unit normals pointing inside, and each side's offset: distance = x nx + y ny - offset.
     nx = -sides[..., 1] / lengths * orientation[:, None]
     ny = sides[..., 0] / lengths * orientation[:, None]
-    offset = points[..., 0] * nx + points[..., 1] * ny
+    return nx, ny, points[..., 0] * nx + points[..., 1] * ny
+
+
+def _convex_cover(points: np.ndarray, crisp: bool) -> tuple[np.ndarray, int, int]:
+    """The coverage of convex polygons (n, k, 2) summed: (float32 total, x, y), before it is
+    clipped and rounded."""
+    nx, ny, offset = _normals(points)
     low = np.floor(points.min(axis=1)).astype(int) - 1
     high = np.ceil(points.max(axis=1)).astype(int) + 1
     x0, y0 = low.min(axis=0)
@@ -178,8 +209,28 @@ def _add_cover(
 ) -> None:
     """Add to ``total`` (the flat box from ``origin``, ``width`` pixels a row) the coverage of
     polygons (their sides' inward normals and offsets) at the given pixel columns and rows."""
-    (xs, ys), (nx, ny, offset), (x0, y0) = pixels, sides, origin
+    (xs, ys), (x0, y0) = pixels, origin
     height, width = total.shape
+    cover = _cover_at(pixels, sides, crisp)
+    cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
+    rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
+    seen = (cover > 0) & (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    where = rows[seen] * width + cols[seen]
+    if len(where):
+        # Summed over the span these pixels reach (a band of rows), not the whole box.
+        lowest = int(where.min())
+        sums = np.bincount(where - lowest, cover[seen])
+        total.ravel()[lowest : lowest + len(sums)] += sums
+
+
+def _cover_at(
+    pixels: tuple[np.ndarray, np.ndarray],
+    sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+    crisp: bool,
+) -> np.ndarray:
+    """(polygons, rows, cols): each polygon's coverage of the pixels at its columns ``xs``
+    (m, w) and rows ``ys`` (m, h), from the share inside the side nearest each centre."""
+    (xs, ys), (nx, ny, offset) = pixels, sides
     distance = np.stack(
         [
             (xs[:, None, :] + 0.5) * nx[:, k, None, None]
@@ -198,12 +249,4 @@ def _add_cover(
         big = np.maximum(np.abs(nx), np.abs(ny))[polygon, side]
         small = np.minimum(np.abs(nx), np.abs(ny))[polygon, side]
         cover[edge] = square_share(inside[edge], big, small)
-    cols = np.broadcast_to(xs[:, None, :] - x0, cover.shape)
-    rows = np.broadcast_to(ys[:, :, None] - y0, cover.shape)
-    seen = (cover > 0) & (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    where = rows[seen] * width + cols[seen]
-    if len(where):
-        # Summed over the span these pixels reach (a band of rows), not the whole box.
-        lowest = int(where.min())
-        sums = np.bincount(where - lowest, cover[seen])
-        total.ravel()[lowest : lowest + len(sums)] += sums
+    return cover

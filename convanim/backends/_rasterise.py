@@ -7,7 +7,7 @@ cells is each cell's fill then its outline, cell after cell, as matplotlib's
 outline is one compound path. Lines (``Segments``, solid or dashed), cell outlines and convex
 cells (``convanim.backends._convex``) cover each pixel by the exact share of it inside their
 edges, worked out only near them, as Agg's byte (``levels``); equal shapes at whole-pixel
-offsets are drawn once (``_Each``, ``convanim.backends._stamp``); other polygons and dashed
+offsets are drawn once (``_once``, ``convanim.backends._stamp``); other polygons and dashed
 outlines are filled by Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down; crisp
 drawing samples each pixel once, at its centre, and crisp one-pixel lines are Pillow's
 (worked out directly). Text is drawn by Pillow's FreeType and placed as Agg places it
@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convanim.backends._convex import MAX_WINDOW as _MAX_WINDOW
-from convanim.backends._convex import convex_fill, levels, square_share
+from convanim.backends._convex import convex_each, convex_fill, levels, square_share
 from convanim.backends._text import text_coverage
 from convanim.scene.display import Fill, Polygons, Primitive, Segments, Text
 
@@ -87,52 +87,54 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
     # next polygon's (a neighbour's fill covers half of a shared side's first outline, its own
     # outline covers it again). Equal shapes at whole-pixel offsets are drawn once.
     fills = prim.fill if isinstance(prim.fill, tuple) else (prim.fill,) * len(points)
-    outline = prim.edge is not None and prim.width > 0
-    fill_of = _Each(lambda polygon: _polygon_fill(polygon, sample))
-    outline_of = _Each(lambda polygon: _outline(polygon, prim.width, sample, prim.dash))
+    crisp = sample == 1
+
+    def fill_all(shapes: np.ndarray) -> list:
+        made = convex_each(shapes, crisp)
+        return [_fill([shape], sample) for shape in shapes] if made is None else made
+
+    filled = _once(points, fill_all)
+    outlined: list = [None] * len(points)
+    if prim.edge is not None and prim.width > 0:
+        width, dash = prim.width, prim.dash
+        if dash is None:
+            outlined = _once(points, lambda shapes: outlines_each(shapes, width, crisp))
+        else:
+            # As quads filled together: the pattern runs on around the corners.
+            outlined = _once(
+                points,
+                lambda shapes: [_fill(_dashes(_closed(s), width, dash), sample) for s in shapes],
+            )
     out: list[Ink] = []
-    for polygon, fill in zip(points, fills):
-        if fill is not None and (made := fill_of(polygon)) is not None:
-            out.append(Ink((fill, prim.alpha), *made))
-        if outline and (made := outline_of(polygon)) is not None:
-            out.append(Ink((prim.edge, 1.0), *made))  # type: ignore[arg-type]
+    for fill, inside, edge in zip(fills, filled, outlined):
+        if fill is not None and inside is not None:
+            out.append(Ink((fill, prim.alpha), *inside))
+        if edge is not None:
+            out.append(Ink((prim.edge, 1.0), *edge))  # type: ignore[arg-type]
     return out
 
 
-class _Each:
-    """One polygon's coverage, drawn once per shape: a polygon moved by whole pixels from one
-    already drawn takes its mask at the new place."""
-
-    def __init__(self, draw: Callable[[np.ndarray], tuple[np.ndarray, int, int] | None]) -> None:
-        self._draw = draw
-        self._seen: dict[bytes, tuple[tuple[np.ndarray, int, int] | None, np.ndarray]] = {}
-
-    def __call__(self, polygon: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-        corner = np.floor(polygon[0])
-        key = (polygon - corner).tobytes()  # exact: less a whole number near it
-        if key not in self._seen:
-            self._seen[key] = (self._draw(polygon), corner)
-        made, first = self._seen[key]
-        if made is None:
-            return None
-        mask, x, y = made
-        return mask, x + int(corner[0] - first[0]), y + int(corner[1] - first[1])
-
-
-def _polygon_fill(polygon: np.ndarray, sample: int) -> tuple[np.ndarray, int, int] | None:
-    made = convex_fill([polygon], sample == 1)
-    return _fill([polygon], sample) if made is NotImplemented else made
-
-
-def _outline(
-    polygon: np.ndarray, width: float, sample: int, dash: tuple[float, float] | None
-) -> tuple[np.ndarray, int, int] | None:
-    """A closed outline: its sides as lines with square ends (so corners close), or dashed,
-    the pattern running on around its corners, as quads filled together."""
-    if dash is None:
-        sides = np.stack([polygon, np.roll(polygon, -1, axis=0)], axis=1)
-        return _lines(sides, width, sample == 1, square=True)
-    return _fill(_dashes(_closed(polygon), width, dash), sample)
+def _once(shapes: np.ndarray, draw: Callable[[np.ndarray], list]) -> list:
+    """``draw(shapes)`` (each shape's coverage, (mask, x, y) or None), with a shape moved by
+    whole pixels from an earlier one drawn once and its mask taken to the new place."""
+    corners = np.floor(shapes[:, 0])
+    first: dict[bytes, int] = {}
+    # Exact: a coordinate less a whole number near it loses no bits.
+    which = [
+        first.setdefault((s - c).tobytes(), n) for n, (s, c) in enumerate(zip(shapes, corners))
+    ]
+    unique = sorted(set(which))
+    drawn = dict(zip(unique, draw(shapes[unique])))
+    made: list = []
+    for n, m in enumerate(which):
+        found = drawn[m]
+        if found is None or m == n:
+            made.append(found)
+            continue
+        mask, x, y = found
+        dx, dy = corners[n] - corners[m]
+        made.append((mask, x + int(dx), y + int(dy)))
+    return made
 
 
 def _segment_inks(prim: Segments, sample: int) -> list[Ink]:
@@ -192,19 +194,74 @@ def _lines(
     dash: tuple[float, float] | None = None,
     square: bool = False,
 ) -> tuple[np.ndarray, int, int] | None:
+    """Coverage of lines with butt ends (``_line_levels``) in one mask: where lines overlap,
+    the larger."""
+    drawn = _line_levels(points, width, crisp, dash, square)
+    if drawn is None:
+        return None
+    (x0, y0, x1, y1), found = drawn
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for rows, cols, _, level in found:
+        # Written smallest first, so that of a pixel listed twice the larger stays.
+        order = np.argsort(level, kind="stable")
+        rows, cols, level = rows[order] - y0, cols[order] - x0, level[order]
+        mask[rows, cols] = np.maximum(mask[rows, cols], level)
+    if not mask.any():
+        return None
+    return mask, int(x0), int(y0)
+
+
+def outlines_each(polygons: np.ndarray, width: float, crisp: bool) -> list:
+    """Each closed outline's coverage, (mask, x, y) or None, as ``_lines`` of its sides with
+    square ends gives it — worked out for all of them together, then parted."""
+    n, k, _ = polygons.shape
+    sides = np.stack([polygons, np.roll(polygons, -1, axis=1)], axis=2).reshape(-1, 2, 2)
+    drawn = _line_levels(sides, width, crisp, None, True)
+    made: list = [None] * n
+    if drawn is None:
+        return made
+    _, found = drawn
+    rows, cols, line, level = (np.concatenate(part) for part in zip(*found))
+    keep = level > 0
+    rows, cols, level, owner = rows[keep], cols[keep], level[keep], line[keep] // k
+    order = np.lexsort((level, owner))  # by outline, then smallest first (the larger stays)
+    rows, cols, level, owner = rows[order], cols[order], level[order], owner[order]
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    for p in range(n):
+        at = slice(bounds[p], bounds[p + 1])
+        if bounds[p] == bounds[p + 1]:
+            continue
+        r, c = rows[at], cols[at]
+        top, left = int(r.min()), int(c.min())
+        mask = np.zeros((int(r.max()) - top + 1, int(c.max()) - left + 1), np.uint8)
+        mask[r - top, c - left] = level[at]
+        made[p] = (mask, left, top)
+    return made
+
+
+def _line_levels(
+    points: np.ndarray,
+    width: float,
+    crisp: bool,
+    dash: tuple[float, float] | None = None,
+    square: bool = False,
+) -> tuple[tuple[int, int, int, int], list[tuple[np.ndarray, ...]]] | None:
     """Coverage of lines with butt ends, worked out per pixel from its centre's distance to
     each line: across it the exact share of the pixel between the line's two edges
     (``square_share``), along it a box filter at the ends — no supersampled canvas, and only
     the few pixels of each row (or column) that a line crosses: a long ray costs its length.
     ``dash`` (on, off) draws each line dashed from its first end; ``square`` ends reach half
-    the width past both ends (the sides of an outline then close its corners). Lines
-    overlapping take the larger coverage."""
+    the width past both ends (the sides of an outline then close its corners). Returns the
+    box around them all (x0, y0, x1, y1) and, in groups, (rows, cols, line, level): canvas
+    pixels, the number of the line in ``points``, and its coverage there (0 where a pixel
+    looked at is not reached)."""
     half = width / 2
     a, b = points[:, 0].astype(float), points[:, 1].astype(float)
     length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
     drawn = length > 0
     if not drawn.any():
         return None
+    number = np.flatnonzero(drawn)
     a, b, length = a[drawn], b[drawn], length[drawn]
     unit = (b - a) / length[:, None]
     if square:
@@ -222,7 +279,7 @@ def _lines(
     ) - np.array([x0, y0, x0, y0])
     start = a - np.array([x0, y0])
     reach = half if crisp else half + 0.5
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    found = []
     # In groups of lines, so that the per-pixel arrays stay small however many there are.
     steps = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) * (2 * reach + 6)
     group = np.cumsum(steps) // _MAX_WINDOW  # never decreasing: groups are runs of lines
@@ -248,15 +305,9 @@ def _lines(
             else:
                 # The share of the pixel's extent along the line that is dash, not gap.
                 part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
-        # Coverage in 255ths (in float32, as it is kept): where lines overlap, the larger.
-        # Written smallest first, so that of a pixel listed twice the larger stays.
-        level = levels(part.astype(np.float32))
-        order = np.argsort(level, kind="stable")
-        rows, cols, level = rows[order], cols[order], level[order]
-        mask[rows, cols] = np.maximum(mask[rows, cols], level)
-    if not mask.any():
-        return None
-    return mask, int(x0), int(y0)
+        # Coverage as Agg's byte (of the share in float32, as it is kept).
+        found.append((rows + y0, cols + x0, number[line], levels(part.astype(np.float32))))
+    return (int(x0), int(y0), int(x1), int(y1)), found
 
 
 def _dashed(t: np.ndarray, length: np.ndarray, dash: tuple[float, float]) -> np.ndarray:
