@@ -192,10 +192,14 @@ def test_a_layered_sprite_paints_as_its_layers_blended_one_by_one(layers: list, 
         inks.append(Ink((role, alpha), levels.astype(np.uint8), x, y))
     box = union([ink.box() for ink in inks])
     states, coverage, chain = backend._chain(inks, box)
-    want, want_coverage, want_bare = _layers_per_pixel(backend, inks, box, under)
+    want, want_coverage, _ = _layers_per_pixel(backend, inks, box, under)
     painted = chain.compose_keys((states.astype(np.int64) << 8) | under)
     np.testing.assert_array_equal(painted, want)
     np.testing.assert_array_equal(coverage, want_coverage)
+    # Over a transparent background: the layers' colour over nothing.
+    clear = RasterFrames(picture, load_theme("classic"), transparent=True)
+    states, coverage, chain = clear._chain(inks, box)
+    _, _, want_bare = _layers_per_pixel(clear, inks, box, under)
     np.testing.assert_array_equal(chain.bare[states][coverage > 0], want_bare[coverage > 0])
 
 

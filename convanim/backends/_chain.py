@@ -27,7 +27,8 @@ class Chain:
 
     State 0 is "nothing drawn"; state ``s`` is state ``parent[s]`` with one more layer, of
     colour ``rgb[s]`` at Agg alpha ``alpha[s]`` (of 255). ``bare[s]`` is the state's colour
-    over nothing (premultiplied, then snapped): what it paints over a transparent background.
+    over nothing (premultiplied, then snapped): what it paints over a transparent background
+    (worked out only for a palette that has one).
     """
 
     def __init__(self, palette: Palette) -> None:
@@ -76,7 +77,9 @@ class Chain:
         coverage = np.round(seen * 255).astype(np.uint8)
         drawn = coverage > 0
         self.bare = np.zeros(n, np.uint8)
-        if drawn.any():
+        # Only a transparent background needs them: snapped into a palette that grows, they
+        # would take entries no opaque frame shows.
+        if drawn.any() and self.palette.clear is not None:
             plain = np.round(paint[drawn] / seen[drawn][:, None]).clip(0, 255)
             self.bare[drawn] = self.palette.snap(plain.astype(np.uint8))
         return coverage
@@ -128,17 +131,18 @@ def chained(
     width, area = x1 - x0, (x1 - x0) * (y1 - y0)
     chain = Chain(palette)
     colours: dict[tuple[bytes, int], int] = {}  # (colour, alpha) -> its number
-    flat, level, paint = [], [], []
+    flat, level, shift, paint, count = [], [], [], [], []
     drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # equal cells share one mask
     for rgb, strength, mask, (lx0, ly0, _, _) in layers:
         if id(mask) not in drawn:
             rows, cols = np.nonzero(mask)
             drawn[id(mask)] = ((rows * width + cols).astype(np.int32), mask[rows, cols])
         at, levels_here = drawn[id(mask)]
-        flat.append(at + np.int32((ly0 - y0) * width + lx0 - x0))
+        flat.append(at)
         level.append(levels_here)
-        known = colours.setdefault((rgb.tobytes(), strength), len(colours))
-        paint.append(np.full(len(at), known, np.uint16))
+        shift.append((ly0 - y0) * width + lx0 - x0)
+        paint.append(colours.setdefault((rgb.tobytes(), strength), len(colours)))
+        count.append(len(at))
     kinds = len(colours)
     rgbs = np.array([np.frombuffer(c, np.uint8) for c, _ in colours], np.uint8).reshape(-1, 3)
     strengths = np.array([strength for _, strength in colours], np.int64)
@@ -154,7 +158,9 @@ def chained(
 
     image = np.zeros(area, np.int32)
     if flat:
-        every, levels, paints = np.concatenate(flat), np.concatenate(level), np.concatenate(paint)
+        every = np.concatenate(flat) + np.repeat(np.array(shift, np.int32), count)
+        levels = np.concatenate(level)
+        paints = np.repeat(np.array(paint, np.uint16), count)
         layers_at = np.minimum(np.bincount(every, minlength=area), 2).astype(np.uint8)
         alone = layers_at[every] == 1
         del layers_at
