@@ -20,7 +20,7 @@ from convanim.backends._composite import cover as agg_alpha
 from convanim.backends._composite import over
 from convanim.backends._convex import levels
 from convanim.backends._fonts import PilMetrics
-from convanim.backends._rasterise import Ink, _lines, square_share
+from convanim.backends._rasterise import Ink, _lines, outlines_each, square_share
 from convanim.backends.palette import distinct
 from convanim.backends.raster import RasterFrames
 from convanim.catalog.templates import read_template, resolve, template_path
@@ -227,6 +227,20 @@ def test_a_dashed_line_is_dashes_where_its_pattern_says() -> None:
     assert shifted[5 - sy, 6 - sx] == 128  # half dash, half gap
     crisp, cx, cy = _lines(points, 1.0, True, (6.0, 6.0))
     np.testing.assert_array_equal(crisp[5 - cy, -cx : 30 - cx] > 0, row > 0)
+
+
+def test_a_dashed_outline_runs_its_pattern_on_around_the_corners() -> None:
+    """A 10-pixel square outlined through pixel centres with dashes 6 on, 6 off, as
+    matplotlib strokes a closed path: along the first side, dash for 6 pixels, gap for 4;
+    down the second, the gap's last 2 pixels, then 6 of dash (half pixels at the ends)."""
+    square = np.array([[[10.5, 10.5], [20.5, 10.5], [20.5, 20.5], [10.5, 20.5]]])
+    (made,) = outlines_each(square, 1.0, False, (6.0, 6.0))
+    assert made is not None
+    mask, x, y = made
+    top = mask[10 - y, 10 - x : 21 - x]  # row 10, columns 10 to 20
+    np.testing.assert_array_equal(top, [128, 255, 255, 255, 255, 255, 128, 0, 0, 0, 0])
+    right = mask[10 - y : 21 - y, 20 - x]  # column 20, rows 10 to 20
+    np.testing.assert_array_equal(right, [0, 0, 128, 255, 255, 255, 255, 255, 128, 0, 0])
 
 
 @settings(max_examples=150, deadline=None)

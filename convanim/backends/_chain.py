@@ -59,15 +59,18 @@ class Chain:
         self.rgb = np.zeros((n, 3), np.uint8)
         self.alpha = np.zeros(n, np.int64)
         depth = np.zeros(n, np.int64)
-        paint = np.zeros((n, 3), np.float32)  # premultiplied colour
+        # The colour over nothing (premultiplied) only for a transparent background: see below.
+        bare = self.palette.clear is not None
+        paint = np.zeros((n, 3) if bare else (1, 3), np.float32)
         seen = np.zeros(n, np.float32)
         for start, before, rgb, alpha in self._batches:
             new = slice(start, start + len(before))
             self.parent[new], self.rgb[new], self.alpha[new] = before, rgb, alpha
             depth[new] = depth[before] + 1
             a = alpha.astype(np.float32) / 255
-            paint[new] = paint[before] * (1 - a[:, None]) + rgb.astype(np.float32) * a[:, None]
             seen[new] = seen[before] * (1 - a) + a
+            if bare:
+                paint[new] = paint[before] * (1 - a[:, None]) + rgb * a[:, None]
         self._path = np.zeros((n, int(depth.max()) if n > 1 else 0), np.int64)
         for start, before, _, _ in self._batches:
             new = np.arange(start, start + len(before))
@@ -79,7 +82,7 @@ class Chain:
         self.bare = np.zeros(n, np.uint8)
         # Only a transparent background needs them: snapped into a palette that grows, they
         # would take entries no opaque frame shows.
-        if drawn.any() and self.palette.clear is not None:
+        if drawn.any() and bare:
             plain = np.round(paint[drawn] / seen[drawn][:, None]).clip(0, 255)
             self.bare[drawn] = self.palette.snap(plain.astype(np.uint8))
         return coverage
@@ -150,8 +153,8 @@ def chained(
     def step(before: np.ndarray, paints: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """The states after one more layer: per (state so far, colour, coverage) met."""
         key = (before.astype(np.int64) * kinds + paints) * 256 + levels
-        bound = chain.count * kinds * 256  # keys lie below it: few, a table tells them apart
-        combos, inverse = distinct(key, bound if bound <= 4 * len(key) + 65536 else None)
+        bound = chain.count * kinds * 256  # keys lie below it: if many, a table tells them apart
+        combos, inverse = distinct(key, bound if bound <= 4 * len(key) else None)
         which, met = (combos >> 8) % kinds, combos & 255
         made = chain.states(combos // (256 * kinds), rgbs[which], cover(strengths[which], met))
         return made[inverse].astype(np.int32)

@@ -85,7 +85,8 @@ def convex_each(polygons: np.ndarray, crisp: bool) -> list | None:
         return None
     low = np.floor(polygons.min(axis=1)).astype(int) - 1
     high = np.ceil(polygons.max(axis=1)).astype(int) + 1
-    span = (high - low).max(axis=0)
+    size = high - low
+    span = size.max(axis=0)
     if span[0] * span[1] > MAX_WINDOW:  # big ones, each in tiles
         return [convex_fill([polygon], crisp) for polygon in polygons]
     made: list = []
@@ -95,8 +96,8 @@ def convex_each(polygons: np.ndarray, crisp: bool) -> list | None:
         xs = low[part, 0, None] + np.arange(span[0])
         ys = low[part, 1, None] + np.arange(span[1])
         cover = _cover_at((xs, ys), (nx[part], ny[part], offset[part]), crisp)
-        for share, (x, y) in zip(cover.astype(np.float32), low[part]):
-            mask = levels(share)
+        for share, (x, y), (w, h) in zip(cover.astype(np.float32), low[part], size[part]):
+            mask = levels(share[:h, :w])  # its own box, not the largest one's
             made.append((mask, int(x), int(y)) if mask.any() else None)
     return made
 

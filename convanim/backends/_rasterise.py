@@ -4,13 +4,14 @@ A primitive becomes a few ``Ink`` layers, each one colour (a fill and its alpha)
 coverage mask at a whole-pixel offset, in the order Agg would draw them: a collection of
 cells is each cell's fill then its outline, cell after cell, as matplotlib's
 ``PolyCollection`` draws (``convanim.backends._chain`` blends them so); one colour with no
-outline is one compound path. Lines (``Segments``, solid or dashed), cell outlines and convex
-cells (``convanim.backends._convex``) cover each pixel by the exact share of it inside their
-edges, worked out only near them, as Agg's byte (``levels``); equal shapes at whole-pixel
-offsets are drawn once (``_once``, ``convanim.backends._stamp``); other polygons and dashed
-outlines are filled by Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down; crisp
-drawing samples each pixel once, at its centre, and crisp one-pixel lines are Pillow's
-(worked out directly). Text is drawn by Pillow's FreeType and placed as Agg places it
+outline is one compound path. Lines (``Segments``, solid or dashed), outlines (solid, or
+dashed with the pattern running on around the corners) and convex cells
+(``convanim.backends._convex``) cover each pixel by the exact share of it inside their
+edges, worked out only near them, as Agg's byte (``levels``); a collection's cells are worked
+out together and parted, equal shapes at whole-pixel offsets once (``_once``); other polygons
+are filled by Pillow on a grid ``SUPERSAMPLE`` times finer and averaged down; crisp drawing
+samples each pixel once, at its centre, and crisp one-pixel lines are Pillow's (worked out
+directly). Text is drawn by Pillow's FreeType and placed as Agg places it
 (``convanim.backends._text``).
 
 Geometry follows what Agg shows for the matplotlib backend: fills and strokes cover the area
@@ -100,11 +101,7 @@ def _polygon_inks(prim: Polygons, sample: int) -> list[Ink]:
         if dash is None:
             outlined = _once(points, lambda shapes: outlines_each(shapes, width, crisp))
         else:
-            # As quads filled together: the pattern runs on around the corners.
-            outlined = _once(
-                points,
-                lambda shapes: [_fill(_dashes(_closed(s), width, dash), sample) for s in shapes],
-            )
+            outlined = _once(points, lambda shapes: outlines_each(shapes, width, crisp, dash))
     out: list[Ink] = []
     for fill, inside, edge in zip(fills, filled, outlined):
         if fill is not None and inside is not None:
@@ -211,12 +208,19 @@ def _lines(
     return mask, int(x0), int(y0)
 
 
-def outlines_each(polygons: np.ndarray, width: float, crisp: bool) -> list:
-    """Each closed outline's coverage, (mask, x, y) or None, as ``_lines`` of its sides with
-    square ends gives it — worked out for all of them together, then parted."""
+def outlines_each(
+    polygons: np.ndarray, width: float, crisp: bool, dash: tuple[float, float] | None = None
+) -> list:
+    """Each closed outline's coverage, (mask, x, y) or None, as ``_lines`` of its sides gives
+    it — worked out for all of them together, then parted. Solid, the sides have square
+    ends (corners close); dashed, butt ends, the pattern running on around the corners."""
     n, k, _ = polygons.shape
     sides = np.stack([polygons, np.roll(polygons, -1, axis=1)], axis=2).reshape(-1, 2, 2)
-    drawn = _line_levels(sides, width, crisp, None, True)
+    phase = None
+    if dash is not None:
+        lengths = np.hypot(*(polygons - np.roll(polygons, -1, axis=1)).transpose(2, 0, 1))
+        phase = (np.cumsum(lengths, axis=1) - lengths).ravel()  # the sides before each
+    drawn = _line_levels(sides, width, crisp, dash, dash is None, phase)
     made: list = [None] * n
     if drawn is None:
         return made
@@ -245,13 +249,15 @@ def _line_levels(
     crisp: bool,
     dash: tuple[float, float] | None = None,
     square: bool = False,
+    phase: np.ndarray | None = None,
 ) -> tuple[tuple[int, int, int, int], list[tuple[np.ndarray, ...]]] | None:
     """Coverage of lines with butt ends, worked out per pixel from its centre's distance to
     each line: across it the exact share of the pixel between the line's two edges
     (``square_share``), along it a box filter at the ends — no supersampled canvas, and only
     the few pixels of each row (or column) that a line crosses: a long ray costs its length.
-    ``dash`` (on, off) draws each line dashed from its first end; ``square`` ends reach half
-    the width past both ends (the sides of an outline then close its corners). Returns the
+    ``dash`` (on, off) draws each line dashed from its first end, its pattern begun
+    ``phase[line]`` before it; ``square`` ends reach half the width past both ends (the sides
+    of an outline then close its corners). Returns the
     box around them all (x0, y0, x1, y1) and, in groups, (rows, cols, line, level): canvas
     pixels, the number of the line in ``points``, and its coverage there (0 where a pixel
     looked at is not reached)."""
@@ -263,6 +269,8 @@ def _line_levels(
         return None
     number = np.flatnonzero(drawn)
     a, b, length = a[drawn], b[drawn], length[drawn]
+    if phase is not None:
+        phase = phase[drawn]
     unit = (b - a) / length[:, None]
     if square:
         a, b, length = a - unit * half, b + unit * half, length + width
@@ -291,10 +299,11 @@ def _line_levels(
         along = px * ux + py * uy
         across = np.abs(px * uy - py * ux)
         long = length[line]
+        begun = 0.0 if phase is None else phase[line]
         if crisp:
             inside = (across <= half) & (along >= 0) & (along <= long)
             if dash is not None:
-                inside &= np.mod(along, dash[0] + dash[1]) <= dash[0]
+                inside &= np.mod(along + begun, dash[0] + dash[1]) <= dash[0]
             part = inside.astype(np.float32)
         else:
             big, small = np.maximum(np.abs(ux), np.abs(uy)), np.minimum(np.abs(ux), np.abs(uy))
@@ -304,16 +313,21 @@ def _line_levels(
                 part *= np.clip(along + 0.5, 0, 1) * np.clip(long - along + 0.5, 0, 1)
             else:
                 # The share of the pixel's extent along the line that is dash, not gap.
-                part *= _dashed(along + 0.5, long, dash) - _dashed(along - 0.5, long, dash)
+                part *= _dashed(along + 0.5, long, dash, begun) - _dashed(
+                    along - 0.5, long, dash, begun
+                )
         # Coverage as Agg's byte (of the share in float32, as it is kept).
         found.append((rows + y0, cols + x0, number[line], levels(part.astype(np.float32))))
     return (int(x0), int(y0), int(x1), int(y1)), found
 
 
-def _dashed(t: np.ndarray, length: np.ndarray, dash: tuple[float, float]) -> np.ndarray:
-    """How much of a dashed line is dash from its start to ``t`` along it (clamped to it)."""
+def _dashed(
+    t: np.ndarray, length: np.ndarray, dash: tuple[float, float], phase: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """How much of a dashed line is dash from its start to ``t`` along it (clamped to it),
+    its pattern begun ``phase`` before the start (an outline's side: the sides before it)."""
     on, off = dash
-    v = np.clip(t, 0, length)
+    v = np.clip(t, 0, length) + phase
     return np.floor(v / (on + off)) * on + np.minimum(np.mod(v, on + off), on)
 
 
@@ -363,41 +377,6 @@ def _snapped(points: np.ndarray, stroke: float, closed: bool) -> np.ndarray:
     # rounded corner.
     snapped = np.floor(points + 0.5) + half
     return snapped
-
-
-def _closed(polygon: np.ndarray) -> np.ndarray:
-    return np.concatenate([polygon, polygon[:1]])
-
-
-def _dashes(path: np.ndarray, width: float, dash: tuple[float, float]) -> list[np.ndarray]:
-    """Quads covering a polyline dashed ``width`` wide, the pattern running on around its
-    corners, with butt ends."""
-    on, off = dash
-    period = on + off
-    travelled = 0.0
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    for i in range(len(path) - 1):
-        a, b = path[i], path[i + 1]
-        length = float(np.hypot(*(b - a)))
-        if length == 0:
-            continue
-        start = -(travelled % period)
-        while start < length:
-            lo, hi = max(start, 0.0), min(start + on, length)
-            if hi > lo:
-                pieces.append((a + (b - a) * lo / length, a + (b - a) * hi / length))
-            start += period
-        travelled += length
-    quads = []
-    for a, b in pieces:
-        direction = b - a
-        length = float(np.hypot(*direction))
-        if length == 0:
-            continue
-        along = direction / length * (width / 2)
-        across = np.array([-along[1], along[0]])
-        quads.append(np.array([a + across, b + across, b - across, a - across]))
-    return quads
 
 
 def _fill(polygons: Sequence[np.ndarray], sample: int) -> tuple[np.ndarray, int, int] | None:
