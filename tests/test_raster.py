@@ -123,13 +123,13 @@ _SHAPES_ONLY = [
 
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured, like for like: 92.8-99.5% of pixels identical (median 98.9%; 18 of 36
+    """Measured, like for like: 93.6-99.5% of pixels identical (median 98.9%; 18 of 36
     templates at 99% or more), at least 98.9% within one antialiasing step. What still
     differs: text (Pillow's FreeType hints glyphs its own way, Agg's is autohinted at 8x
     horizontal resolution: a numerical figure's digits are most of its 2%); under moving
     shapes, each primitive's blend snapped to the palette where Agg carries it unsnapped to
     the next (entries one or two levels apart); a channel figure's palette, which grows as
-    blends are met, where its matplotlib frames are never snapped (92.8-95.2%)."""
+    blends are met, where its matplotlib frames are never snapped (93.6-95.3%)."""
     same, close = _agreement(name)
     assert same >= (0.99 if name in _SHAPES_ONLY else 0.925), f"{name}: {same:.4f} identical"
     assert close >= 0.989, f"{name}: {close:.4f} within one antialiasing step"
@@ -168,10 +168,10 @@ def test_text_lands_where_agg_puts_it() -> None:
 
 
 def test_both_backends_agree_in_the_dark_and_mono_themes() -> None:
-    """Measured 98.6% (dark) and 98.0% (mono) identical."""
+    """Measured 99.0% (dark) and 98.9% (mono) identical."""
     for theme in ("dark", "mono"):
         same, close = _agreement("padding_strides", theme)
-        assert same >= 0.975 and close >= 0.999, theme
+        assert same >= 0.985 and close >= 0.999, theme
 
 
 @pytest.mark.parametrize(("name", "index"), GOLDEN)
