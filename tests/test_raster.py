@@ -123,7 +123,7 @@ _SHAPES_ONLY = [
 
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured, like for like: 93.6-99.5% of pixels identical (median 98.9%; 18 of 36
+    """Measured, like for like: 93.6-99.5% of pixels identical (median 98.9%; 17 of 36
     templates at 99% or more), at least 98.9% within one antialiasing step. What still
     differs: text (Pillow's FreeType hints glyphs its own way, Agg's is autohinted at 8x
     horizontal resolution: a numerical figure's digits are most of its 2%); under moving
