@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from convanim.backends.palette import MAX_COLOURS, distinct
+from convanim.backends.palette import MAX_COLOURS, distinct, over
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 _TOKENS = itertools.count()
@@ -141,16 +141,6 @@ class Palette:
         if self.clear is not None:
             pal[self.clear] = 1 << 20  # never snap a colour to "transparent"
         return ((rgb[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
-
-
-def over(under: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """(n, 3) ``colour`` at ``alpha`` (of 255) over opaque ``under``, as Agg blends one
-    8-bit pixel (matplotlib's plain-alpha blender): the same integers, rounded down; fully
-    opaque, the colour itself (Agg copies it)."""
-    p = under.astype(np.int64) * 255
-    a = np.asarray(alpha, np.int64)[:, None]
-    out = ((colour.astype(np.int64) * 256 - p) * a + p * 256) // (a + 65280)
-    return np.where(a == 255, colour, out).astype(np.uint8)
 
 
 def cover(strength: np.ndarray | int, level: np.ndarray | int) -> np.ndarray:

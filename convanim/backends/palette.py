@@ -55,15 +55,19 @@ def agg_byte(share: float) -> int:
     return int(share * 255 + 0.5)
 
 
-def composite(under: Sequence[int], over: Sequence[int], alpha: float) -> tuple[int, int, int]:
-    """``over`` at ``alpha`` on opaque ``under``, in Agg's 8-bit integers (matplotlib's plain
-    blender, rounded down; opaque, the colour itself)."""
-    a = agg_byte(alpha)
-    if a >= 255:
-        return (int(over[0]), int(over[1]), int(over[2]))
-    r, g, b = (
-        ((o * 256 - u * 255) * a + u * 255 * 256) // (a + 65280) for u, o in zip(under, over)
-    )
+def over(under: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """(n, 3) ``colour`` at ``alpha`` (of 255) over opaque ``under``, as Agg blends one
+    8-bit pixel (matplotlib's plain-alpha blender): the same integers, rounded down; fully
+    opaque, the colour itself (Agg copies it)."""
+    p = under.astype(np.int64) * 255
+    a = np.asarray(alpha, np.int64)[:, None]
+    out = ((colour.astype(np.int64) * 256 - p) * a + p * 256) // (a + 65280)
+    return np.where(a == 255, colour, out).astype(np.uint8)
+
+
+def composite(under: Sequence[int], top: Sequence[int], alpha: float) -> tuple[int, int, int]:
+    """``top`` at ``alpha`` on opaque ``under`` (``over``, for one colour)."""
+    r, g, b = over(np.array([under]), np.array([top]), np.array([agg_byte(alpha)]))[0]
     return (int(r), int(g), int(b))
 
 
