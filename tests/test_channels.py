@@ -18,8 +18,10 @@ from test_render import check_golden
 
 from convanim import LayerSpec, SpecError
 from convanim.animation import Animation
-from convanim.catalog.templates import figure_from_mapping, resolve
+from convanim.backends._fonts import PilMetrics
+from convanim.catalog.templates import figure_from_mapping, resolve, template_names
 from convanim.cli.main import main
+from convanim.model.look import Look
 from convanim.model.spec import CompareSpec, FigureSpec, SequenceSpec
 from convanim.ops.geometry import evaluate, example_values, layout, output_size, weight_shape
 from convanim.scene.channel_plan import (
@@ -29,6 +31,8 @@ from convanim.scene.channel_plan import (
     stage_inputs,
     wants_channel_view,
 )
+from convanim.scene.display import _prim_colours
+from convanim.scene.pictures import picture_for
 
 CHANNEL_TEMPLATES = [
     "one_by_one_channel_mixing",
@@ -449,3 +453,15 @@ def test_golden_frame(prefix: str, name: str, index: int) -> None:
     frame = renderer_for(resolve(name)).frame(index)
     tag = name if name.startswith(prefix) else f"{prefix}_{name}"
     check_golden(frame, f"{tag}_{index:02d}")
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_a_picture_lists_every_colour_its_frames_show(name: str) -> None:
+    """A backend's palette is made from ``Picture.colours()`` before any frame is drawn. A
+    channel figure's filters and highlighted cubes take turns, so frames after the first show
+    paints the first does not; unlisted, they met a palette already full of blends and snapped
+    to a neighbouring colour (a depthwise filter in use drew (133, 41, 91) for (129, 54, 104))."""
+    picture = picture_for(resolve(name), Look(), PilMetrics())
+    listed = set(picture.colours())
+    shown = {c for i in range(picture.n_frames) for p in picture.frame(i) for c in _prim_colours(p)}
+    assert shown <= listed, sorted(map(str, shown - listed))[:3]

@@ -75,6 +75,14 @@ def faded(paint: Paint) -> Paint:
     return paint.toward("background", FADED)
 
 
+def lit_shaded(paints: Sequence[Paint]) -> tuple[tuple[Paint, float], ...]:
+    """Each paint shaded, as every kind of face shows it, as a picture's ``roles``: the
+    colours that highlighted cubes give frames other than the first, so that a backend's
+    palette holds them from the start rather than meeting them once it is full."""
+    found = dict.fromkeys(shaded(p).lit(b) for p in paints for b in BRIGHTNESS.values())
+    return tuple((paint, 1.0) for paint in found)
+
+
 # -- placing things before drawing them --------------------------------------------------------
 
 

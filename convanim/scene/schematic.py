@@ -23,6 +23,7 @@ from convanim.scene.channel_common import (
     Label,
     Sketch,
     Tints,
+    lit_shaded,
     shaded,
 )
 from convanim.scene.channel_plan import ChannelFrame, ChannelScene
@@ -116,7 +117,13 @@ class _Schematic:
         static += [sketch.text(lab, WORDS) for lab in sketch.labels if lab not in moving_labels]
         # The sizes are written over everything, so that a prism never hides them.
         static += [sketch.text(label, WORDS) for label in self._written]
-        return Picture(sketch.width, sketch.height, tuple(static), scene.n_frames, self._frame)
+        # The prisms' hues, by group; themes repeat their hues well within the first bands'
+        # (every 6 or 7 groups), so thousands of groups add no more colours than 48 do.
+        shown = [*tints.input_hues[:_MAX_BANDS], *tints.output_hues[:_MAX_BANDS]]
+        return Picture(
+            sketch.width, sketch.height, tuple(static), scene.n_frames, self._frame,
+            roles=lit_shaded(shown),
+        )  # fmt: skip
 
     def _solid(
         self, block: Block, hues: list[Paint], groups: np.ndarray, depth: float

@@ -32,6 +32,7 @@ from convanim.scene.channel_common import (
     Sketch,
     Tints,
     faded,
+    lit_shaded,
     shaded,
 )
 from convanim.scene.channel_plan import ChannelFrame, ChannelScene, channel_depth
@@ -302,7 +303,12 @@ class VolumeView:
             sketch.text(label, WORDS) for label in sketch.labels if label is not self._caption
         ]
         # Every paint a frame may show, so that a backend's palette is complete.
-        return Picture(sketch.width, sketch.height, tuple(static), scene.n_frames, self._frame)
+        padding = [self.tints.padding] if (scene.roles != Role.INPUT).any() else []
+        shown = [*self.tints.input, *padding, *self.tints.output]
+        return Picture(
+            sketch.width, sketch.height, tuple(static), scene.n_frames, self._frame,
+            roles=lit_shaded(shown),
+        )  # fmt: skip
 
     def _block(
         self, block: Block, tints: list[Paint], roles: np.ndarray, band: float
