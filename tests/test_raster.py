@@ -4,6 +4,7 @@ straight to GIF, crisp drawing, and the golden frames."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from convanim.export.writers import WriteOptions
 from convanim.export.writers.gif import write as write_gif
 from convanim.model.look import Look
 from convanim.render import FigureRenderer
+from convanim.scene.display import Picture, Text
 from convanim.scene.pictures import picture_for
 
 # One antialiasing step: the palette holds three blends between two colours, so neighbouring
@@ -79,12 +81,16 @@ def test_text_metrics_agree_with_matplotlib() -> None:
             assert abs(ours[2] - theirs[2]) <= 1.0, (text, font, ours, theirs)
 
 
-def _agreement(name: str, theme: str = "classic", crisp_rays: bool = False) -> tuple[float, float]:
+def _agreement(
+    name: str, theme: str = "classic", crisp_rays: bool = False, text: bool = True
+) -> tuple[float, float]:
     """(share identical, share within one antialiasing step) over a few frames drawn by both
     backends from one picture. Like for like by default: the raster backend's rays
     antialiased, as matplotlib draws them (its default one-pixel crisp rays are a look of
-    their own, chosen for smaller GIFs)."""
+    their own, chosen for smaller GIFs). ``text=False`` leaves every line of text out."""
     picture = picture_for(resolve(name), Look(theme=theme), PilMetrics())
+    if not text:
+        picture = _without_text(picture)
     colours = load_theme(theme)
     mpl = MplFrames(picture, colours)
     raster = RasterFrames(picture, colours, crisp_rays=crisp_rays)
@@ -99,7 +105,16 @@ def _agreement(name: str, theme: str = "classic", crisp_rays: bool = False) -> t
     return same / total, close / total
 
 
-# Figures of cells, lines and a shade, no text: measured 99.1-99.5% identical (95.7-97.3%
+def _without_text(picture: Picture) -> Picture:
+    def shapes(prims: tuple) -> tuple:
+        return tuple(p for p in prims if not isinstance(p, Text))
+
+    return dataclasses.replace(
+        picture, static=shapes(picture.static), moving=lambda i: shapes(picture.moving(i))
+    )
+
+
+# Figures of cells, lines and a shade, no text: measured 99.0-99.5% identical (95.7-97.3%
 # before cells were drawn one by one and blended in Agg's integers).
 _SHAPES_ONLY = [
     "arbitrary_padding_no_strides",
@@ -119,20 +134,54 @@ _SHAPES_ONLY = [
     "same_padding_no_strides_transposed",
     "strided_1x1",
 ]
+# Channel figures in the volume view: hundreds of shaded faces whose every edge blends two
+# tints, more colours than a GIF palette holds (see the next-but-one test).
+_VOLUMES = [
+    "depthwise",
+    "depthwise_separable",
+    "fully_connected_as_1x1",
+    "network_in_network",
+    "one_by_one_channel_mixing",
+]
 
 
 @pytest.mark.parametrize("name", template_names())
 def test_both_backends_draw_every_template_alike(name: str) -> None:
-    """Measured, like for like: 93.6-99.5% of pixels identical (median 98.9%; 17 of 36
-    templates at 99% or more), at least 98.9% within one antialiasing step. What still
-    differs: text (Pillow's FreeType hints glyphs its own way, Agg's is autohinted at 8x
-    horizontal resolution: a numerical figure's digits are most of its 2%); under moving
-    shapes, each primitive's blend snapped to the palette where Agg carries it unsnapped to
-    the next (entries one or two levels apart); a channel figure's palette, which grows as
-    blends are met, where its matplotlib frames are never snapped (93.6-95.3%)."""
+    """Measured, like for like: 94.2-99.5% of pixels identical (median 98.9%; 17 of 36
+    templates at 99% or more), at least 98.9% within one antialiasing step.
+
+    - Figures of shapes alone: 99.0-99.5%.
+    - Figures with text: 97.1-99.0%, all of it in the glyphs (the next test). Agg renders
+      each glyph's outline at its exact place, in 64ths of a pixel; Pillow's FreeType only
+      at whole pixels, and the raster backend slides the mask the rest of the way, which is
+      exact for an upright edge but not for a curve or a slanted stroke.
+    - Volume views: 94.2-95.4%, bounded by the palette (the test after next)."""
     same, close = _agreement(name)
-    assert same >= (0.99 if name in _SHAPES_ONLY else 0.925), f"{name}: {same:.4f} identical"
+    least = 0.99 if name in _SHAPES_ONLY else 0.94 if name in _VOLUMES else 0.97
+    assert same >= least, f"{name}: {same:.4f} identical"
     assert close >= 0.989, f"{name}: {close:.4f} within one antialiasing step"
+
+
+@pytest.mark.parametrize("name", [n for n in template_names() if n not in _VOLUMES])
+def test_without_text_every_figure_but_the_volumes_agrees_to_99_percent(name: str) -> None:
+    """Text left out of both, every template but the volume views is at 99% or more
+    identical (measured 99.0-99.99%; the numerical and matrix figures 99.9%): what the
+    test above lets below 99% is the glyphs."""
+    same, close = _agreement(name, text=False)
+    assert same >= 0.99, f"{name}: {same:.4f} identical without text"
+    assert close >= 0.999, f"{name}: {close:.4f} within one antialiasing step"
+
+
+def test_no_gif_palette_holds_a_volume_view_as_matplotlib_draws_it() -> None:
+    """Why the volume views stay near 95%: a frame of matplotlib's has 1,988 colours, and
+    even the 255 it uses most (the best palette a GIF frame could have) cover only 98.3% of
+    its pixels (measured 98.1-99.2% over the volume views), short of 99% identical."""
+    picture = picture_for(resolve("network_in_network"), Look(), PilMetrics())
+    frame = MplFrames(picture, load_theme("classic")).frame(picture.n_frames // 2)
+    packed = frame.astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    counts = np.sort(np.bincount(np.unique(packed.ravel(), return_inverse=True)[1]))[::-1]
+    assert len(counts) > 1000
+    assert counts[:255].sum() / counts.sum() < 0.99
 
 
 def test_crisp_rays_differ_from_matplotlibs_only_where_rays_are() -> None:
@@ -147,8 +196,6 @@ def test_text_lands_where_agg_puts_it() -> None:
     """Lines at fractions of a pixel, every alignment: 1.2% of their inked pixels more than
     one antialiasing step from Agg's (placed at the nearest whole pixel and by the ink of
     "lp", as before matplotlib 3.11 drew them: 23%)."""
-    from convanim.scene.display import Picture, Text
-
     rng = np.random.default_rng(0)
     theme = load_theme("classic")
     far = inked = 0
