@@ -151,3 +151,20 @@ def test_flat_toml_agrees_with_tomllib(lines: list[str], newline: str, last: boo
     text = newline.join(lines) + (newline if last else "")
     got = loads_flat(text)
     assert got is None or got == _tomllib_or_error(text)
+
+
+def test_a_one_process_gallery_starts_no_worker_machinery(tmp_path: Path) -> None:
+    """``gallery --jobs 1`` runs its figures here: multiprocessing (17 ms) is not loaded, nor
+    numpy.ma (17 ms), which ``np.unique`` pulls in, by a numerical figure's example values."""
+    code = f"""
+import sys
+from convanim.cli.main import main
+try:
+    main(["gallery", "--jobs", "1", "numerical_max_pooling", "--out", {str(tmp_path)!r}])
+except SystemExit as exit:
+    assert exit.code == 0, exit.code
+print("loaded:", *(name for name in ("multiprocessing", "numpy.ma") if name in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert (tmp_path / "numerical_max_pooling.gif").stat().st_size > 1000
+    assert out.stdout.split("loaded:")[1].split() == []

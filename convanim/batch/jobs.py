@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convanim.batch.workers import WorkerLost, run_each
 from convanim.errors import ConvanimError
 from convanim.model.look import Look
 from convanim.model.spec import CompareSpec, FigureSpec
@@ -92,6 +91,9 @@ def run_jobs(
             if on_done:
                 on_done(outcomes[-1])
         return outcomes
+    # Only here: one process needs no workers (multiprocessing is 17 ms of a short run's start).
+    from convanim.batch.workers import WorkerLost, run_each
+
     finished: dict[int, Outcome] = {}
     # run_job is looked up now, not imported by name, so that tests can replace it.
     with closing(run_each(jobs, run_job, processes)) as results:
