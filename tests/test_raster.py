@@ -349,6 +349,19 @@ def test_transparent_raster_frames_keep_alpha() -> None:
     assert frame[0, 0, 3] == 0 and frame[..., 3].max() == 255
 
 
+@pytest.mark.parametrize("name", ["padding_strides", "one_by_one_channel_mixing"])
+def test_where_nothing_is_drawn_a_transparent_frame_keeps_the_clear_index(name: str) -> None:
+    """A grid's cells and outlines, drawn as one layered sprite, turned the transparent pixels
+    of their box that no layer reaches into entry 0 (18,832 pixels of ``padding_strides``):
+    still invisible, but the next colour drawn there blended with entry 0 as if it were
+    opaque — light fringes along a channel figure's edges (65,508 pixels of this one)."""
+    picture = picture_for(resolve(name), Look(transparent=True), PilMetrics())
+    frames = RasterFrames(picture, load_theme("classic"), transparent=True)
+    for indices, _ in frames.index_frames():
+        unseen = frames._alpha == 0
+        assert (indices[unseen] == frames.palette.clear).all()
+
+
 def test_the_font_folder_is_matplotlibs() -> None:
     folder = font_folder()
     assert folder is not None and folder.name == "ttf"

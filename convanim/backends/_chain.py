@@ -79,7 +79,10 @@ class Chain:
         self._batches = []
         coverage = np.round(seen * 255).astype(np.uint8)
         drawn = coverage > 0
-        self.bare = np.zeros(n, np.uint8)
+        # A state that covers nothing leaves a transparent pixel as it was: were it index 0,
+        # the next colour drawn there would blend with entry 0 as if it were opaque.
+        clear = self.palette.clear
+        self.bare = np.full(n, clear if clear is not None else 0, np.uint8)
         # Only a transparent background needs them: snapped into a palette that grows, they
         # would take entries no opaque frame shows.
         if drawn.any() and bare:
