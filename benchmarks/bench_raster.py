@@ -8,7 +8,7 @@ Run ``python benchmarks/bench_raster.py``. Rows:
 3. steady ms per frame (render + GIF write, warm) / Pillow's GIF encode of the same frames
    (target <= 1.6x)
 4. channel figure ms per frame / planar ms per frame (target <= 1.5x); then the same for the
-   frames alone, once each figure's scene and static layer are built
+   frames alone, once each figure's scene and static layer are built, and for a sequence
 5. 4096-frame ``--input 64 --kernel 1`` marginal ms per frame / the 64-frame figure's (target
    <= 1.0x), and both runs' peak memory (target: flat)
 6. bytes of the 19 reference GIFs, default look (target <= 1.4 MB) and ``--crisp`` (<= 0.75 MB)
@@ -140,6 +140,11 @@ def main() -> None:
     frames_planar = _frames_only_ms(planar_same, tmp / "ps.gif")
     _row("  the same, frames only (static layer built)", f"{frames_channel:.2f} ms",
          f"{frames_planar:.2f} ms", frames_channel / frames_planar, "")  # fmt: skip
+    # A sequence (three channel stages, each with a still part of its own) against the same.
+    sequence = resolve("network_in_network")
+    ms_sequence, n_sequence = _save_per_frame(sequence, tmp / "s.gif")
+    _row(f"  a sequence, network_in_network ({n_sequence} frames)", f"{ms_sequence:.2f} ms",
+         f"{ms_planar:.2f} ms", ms_sequence / ms_planar, "")  # fmt: skip
 
     # 5. linear in frames: 4096 frames against 64, marginal cost per frame and memory
     def marginal(n_side: int) -> tuple[float, int]:

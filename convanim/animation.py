@@ -75,7 +75,7 @@ class Animation:
     def _renderer(self):  # noqa: ANN202 - a renderer of convanim.render(_volume), imported lazily
         return self._new_renderer()
 
-    def _new_renderer(self):  # noqa: ANN202 - a RasterFrames
+    def _new_renderer(self):  # noqa: ANN202 - a RasterFrames or StagedFrames
         self._target_within_budget  # noqa: B018 - the geometry-only count first, once
         return _renderer_for(self.target, self.theme, self.look)
 
@@ -260,8 +260,8 @@ def _renderer_for(target: Target, theme: Theme, look: Look):  # noqa: ANN202
     """Every target's frames: its display list (``convanim.scene.pictures``) drawn by the raster
     backend (numpy and Pillow: the animation path never imports matplotlib)."""
     from convanim.backends._fonts import PilMetrics
-    from convanim.backends.raster import RasterFrames
+    from convanim.backends.staged import raster_frames
     from convanim.scene.pictures import picture_for
 
     picture = picture_for(target, look, PilMetrics())
-    return RasterFrames(picture, theme, look.transparent, crisp=look.crisp)
+    return raster_frames(picture, theme, look.transparent, crisp=look.crisp)

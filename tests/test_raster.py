@@ -19,6 +19,7 @@ from convanim.animation import Animation
 from convanim.backends._fonts import PilMetrics, font_folder
 from convanim.backends.mpl import MplFrames
 from convanim.backends.raster import RasterFrames
+from convanim.backends.staged import raster_frames
 from convanim.catalog.templates import resolve, template_names
 from convanim.catalog.themes import load_theme
 from convanim.cli.main import main as cli
@@ -27,7 +28,7 @@ from convanim.export.writers import WriteOptions
 from convanim.export.writers.gif import write as write_gif
 from convanim.model.look import Look
 from convanim.render import FigureRenderer
-from convanim.scene.display import Picture, Text
+from convanim.scene.display import Picture, Text, changed_stages
 from convanim.scene.pictures import picture_for
 
 # One antialiasing step: the palette holds three blends between two colours, so neighbouring
@@ -93,7 +94,7 @@ def _agreement(
         picture = _without_text(picture)
     colours = load_theme(theme)
     mpl = MplFrames(picture, colours)
-    raster = RasterFrames(picture, colours, crisp_rays=crisp_rays)
+    raster = raster_frames(picture, colours, crisp_rays=crisp_rays)
     n = picture.n_frames
     same = close = total = 0
     for index in sorted({0, n // 2, n - 1}):
@@ -110,7 +111,10 @@ def _without_text(picture: Picture) -> Picture:
         return tuple(p for p in prims if not isinstance(p, Text))
 
     return dataclasses.replace(
-        picture, static=shapes(picture.static), moving=lambda i: shapes(picture.moving(i))
+        picture,
+        static=shapes(picture.static),
+        moving=lambda i: shapes(picture.moving(i)),
+        stages=changed_stages(picture, shapes),
     )
 
 

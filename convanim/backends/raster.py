@@ -90,16 +90,24 @@ class RasterFrames:
         transparent: bool = False,
         crisp: bool = False,
         crisp_rays: bool = True,
+        palette: Palette | None = None,
     ) -> None:
+        """``palette``: one to share (a stage's, with the rest of its picture), else the
+        picture's own."""
         self.picture = picture
         self.theme = theme
         self.transparent = transparent
         self.crisp = crisp
         self.crisp_rays = crisp_rays
-        self.palette = _palette(picture, theme, transparent)
-        grown = None if self.palette.fixed else _grown_key(self.palette, picture, theme, crisp)
-        if grown in _GROWN:
-            self.palette, grown = _GROWN[grown], None
+        grown = None
+        if palette is not None:
+            self.palette = palette
+        else:
+            self.palette = _palette(picture, theme, transparent)
+            if not self.palette.fixed:
+                grown = _grown_key(self.palette, picture, theme, crisp)
+            if grown in _GROWN:
+                self.palette, grown = _GROWN[grown], None
         self._colours: dict[tuple[Fill, float], tuple[np.ndarray, float]] = {}
         height, width = picture.height, picture.width
         bg = self.palette._entry(resolve(theme, picture.background))

@@ -14,7 +14,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from convanim.scene.display import Picture, Primitive, Text, TextMetrics, moved
+from convanim.scene.display import (
+    Picture,
+    Primitive,
+    Text,
+    TextMetrics,
+    changed_stages,
+    moved,
+)
 from convanim.scene.words import holding_label
 
 _LABEL_HEIGHT = 34  # the label strip above comparison members, at scale 1
@@ -136,6 +143,7 @@ def scaled(picture: Picture, factor: float) -> Picture:
         height=max(1, round(picture.height * factor)),
         static=grow(picture.static),
         moving=lambda index: grow(picture.moving(index)),
+        stages=changed_stages(picture, grow),
     )
 
 
@@ -175,4 +183,7 @@ def with_strip(
         own = moved(picture.moving(index), dx, 0)
         return own if constant else (*own, *texts(index))
 
-    return replace(picture, width=width, height=height, static=static, moving=moving)
+    stages = changed_stages(
+        picture, lambda prims: moved(prims, dx, 0), (lambda index: ()) if constant else texts
+    )
+    return replace(picture, width=width, height=height, static=static, moving=moving, stages=stages)

@@ -143,11 +143,24 @@ class TextMetrics:
 
 
 @dataclass(frozen=True, eq=False)
+class Stage:
+    """Frames ``start`` to ``start + n_frames - 1`` of a picture whose still part changes from
+    stage to stage (a sequence's layers, one after another): ``static`` stands still through
+    them, and ``moving(i)``, i counted from ``start``, is drawn on it."""
+
+    start: int
+    n_frames: int
+    static: tuple[Primitive, ...]
+    moving: Callable[[int], tuple[Primitive, ...]]
+
+
+@dataclass(frozen=True, eq=False)
 class Picture:
     """What a figure draws: ``static`` once, and ``moving(i)`` on top of it in frame ``i``.
 
-    ``holds`` lists frames in which nothing moves (a comparison member that has finished), for
-    backends that can skip work; it is a hint, never needed for correctness.
+    ``stages``, when given, split the frames into stages, each with a still part of its own
+    that ``moving(i)`` also returns: a hint for backends that can draw a still layer once per
+    stage (the raster backend), never needed for correctness.
     """
 
     width: int
@@ -157,6 +170,7 @@ class Picture:
     moving: Callable[[int], tuple[Primitive, ...]]
     background: str = "background"
     roles: tuple[tuple[Fill, float], ...] = field(default=())
+    stages: tuple[Stage, ...] = field(default=())
 
     @property
     def size(self) -> tuple[int, int]:
@@ -229,6 +243,23 @@ def union(boxes: Iterable[tuple | None]) -> tuple | None:
 
 def moved(prims: Iterable[Primitive], dx: float, dy: float) -> tuple[Primitive, ...]:
     return tuple(p.moved(dx, dy) for p in prims)
+
+
+def changed_stages(
+    picture: Picture,
+    change: Callable[[tuple[Primitive, ...]], tuple[Primitive, ...]],
+    extra: Callable[[int], tuple[Primitive, ...]] = lambda index: (),
+) -> tuple[Stage, ...]:
+    """``picture``'s stages with ``change`` applied to every primitive list (as a picture that
+    moves or grows applies it to its own), and ``extra(i)`` added to frame i's moving ones."""
+
+    def stage(old: Stage) -> Stage:
+        def moving(index: int) -> tuple[Primitive, ...]:
+            return (*change(old.moving(index)), *extra(old.start + index))
+
+        return replace(old, static=change(old.static), moving=moving)
+
+    return tuple(stage(s) for s in picture.stages)
 
 
 def _bounds(points: np.ndarray, pad: float) -> Box | None:

@@ -11,7 +11,7 @@ from convanim.scene import channel_numbers, schematic, volume
 from convanim.scene.channel_common import MARGIN, TEXT
 from convanim.scene.channel_plan import ChannelScene, build_sequence
 from convanim.scene.compose import scaled, with_strip
-from convanim.scene.display import Paint, Picture, Primitive, Text, TextMetrics, moved
+from convanim.scene.display import Paint, Picture, Primitive, Stage, Text, TextMetrics, moved
 from convanim.scene.planar import picture as planar_picture
 from convanim.scene.words import caption_lines, printable, stage_words
 
@@ -72,15 +72,19 @@ def picture(
         (round((width - p.width) / 2), STRIP + round((height - p.height) / 2)) for p in stages
     ]
 
+    # A stage's still picture stands still while the stage lasts, under the stage's title.
+    parts = tuple(
+        _stage(pic, starts[k], Text(title, MARGIN, STRIP * 0.65, size, "text", _WORDS, "left"),
+               offsets[k])
+        for k, (pic, title) in enumerate(zip(stages, titles))
+    )  # fmt: skip
+
     def frame(index: int) -> tuple[Primitive, ...]:
-        k = next(k for k in range(n) if index < starts[k + 1])
-        pic, (dx, dy) = stages[k], offsets[k]
-        title = Text(titles[k], MARGIN, STRIP * 0.65, size, "text", _WORDS, "left")
-        # A stage's still picture moves with it: every frame of a sequence is drawn whole.
-        return (title, *moved(pic.static, dx, dy), *moved(pic.frame(index - starts[k]), dx, dy))
+        part = parts[next(k for k in range(n) if index < starts[k + 1])]
+        return (*part.static, *part.moving(index - part.start))
 
     roles = tuple(dict.fromkeys(c for pic in stages for c in pic.colours()))
-    whole = Picture(width, height + STRIP, (), starts[-1], frame, roles=roles)
+    whole = Picture(width, height + STRIP, (), starts[-1], frame, roles=roles, stages=parts)
     if not look.labels:
         return whole
     # The caption strip names the layer of the stage being shown.
@@ -91,6 +95,16 @@ def picture(
         CAPTION * look.font_scale,
         constant=len({tuple(c) for c in captions}) == 1,
     )
+
+
+def _stage(pic: Picture, start: int, title: Text, offset: tuple[int, int]) -> Stage:
+    """A stage's picture moved into place, under its title."""
+    dx, dy = offset
+
+    def moving(index: int) -> tuple[Primitive, ...]:
+        return moved(pic.frame(index), dx, dy)
+
+    return Stage(start, pic.n_frames, (title, *moved(pic.static, dx, dy)), moving)
 
 
 def _filling(pic: Picture, width: int, height: int) -> Picture:
