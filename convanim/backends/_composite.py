@@ -10,7 +10,7 @@ a coverage per pixel, at a whole-pixel offset. The rectangle helpers (``clip``, 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,42 @@ def _distinct_keys(keys: np.ndarray) -> np.ndarray:
     if ((keys >> 16) == colour).all():
         return (colour << 16) | distinct(keys & 0xFFFF, below=1 << 16)[0]
     return distinct(keys)[0]
+
+
+class Playback:
+    """What a backend of index frames plays from its own ``index_frame(i)`` (indices and the
+    rectangle that changed since the frame drawn before), ``restart()``, ``rgb(indices)``,
+    ``size`` and ``n_frames``: every frame in order, as indices or as colours."""
+
+    size: tuple[int, int]
+    n_frames: int
+
+    def index_frame(self, index: int) -> tuple[np.ndarray, Rect | None]:
+        raise NotImplementedError
+
+    def restart(self) -> None:
+        raise NotImplementedError
+
+    def rgb(self, indices: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
+        """Every frame as (indices, changed rectangle); the first frame's rectangle is the
+        whole canvas. The index image is the backend's canvas, overwritten by the next."""
+        self.restart()
+        for index in range(self.n_frames):
+            indices, rect = self.index_frame(index)
+            yield indices, ((0, 0, *self.size) if index == 0 else rect)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8, or (H, W, 4) when transparent."""
+        indices, _ = self.index_frame(index)
+        return self.rgb(indices)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        self.restart()
+        for index in range(self.n_frames):
+            yield self.frame(index)
 
 
 @dataclass(frozen=True, eq=False)

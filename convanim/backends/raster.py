@@ -35,14 +35,23 @@ writer stores); ``frames`` gives RGB (RGBA when transparent) arrays as every bac
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 
 from convanim.backends import _patches, opacity, resolve
 from convanim.backends._chain import Chain, chained
-from convanim.backends._composite import Palette, Rect, Sprite, _sprite, clip, cover, inner, meets
+from convanim.backends._composite import (
+    Palette,
+    Playback,
+    Rect,
+    Sprite,
+    _sprite,
+    clip,
+    cover,
+    inner,
+    meets,
+)
 from convanim.backends._rasterise import inks
 from convanim.backends.palette import MAX_COLOURS, agg_byte, palette_of
 from convanim.model.themes import Theme
@@ -73,7 +82,7 @@ def _bytes(sprite: Sprite | None) -> int:
     return sprite.colour.nbytes + sprite.alpha.nbytes + extra
 
 
-class RasterFrames:
+class RasterFrames(Playback):
     """Frames of a picture, composited in palette-index space (see the module docstring).
 
     ``crisp`` draws without antialiasing: every pixel is in or out of a shape by its centre.
@@ -230,14 +239,6 @@ class RasterFrames:
             self._paint(patch, alpha, sprite, region)
         return patch, alpha
 
-    def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
-        """Every frame as (indices, changed rectangle); the first frame's rectangle is the
-        whole canvas. The index image is the backend's canvas, overwritten by the next."""
-        self.restart()
-        for index in range(self.n_frames):
-            indices, rect = self.index_frame(index)
-            yield indices, ((0, 0, *self.size) if index == 0 else rect)
-
     def restart(self) -> None:
         """Back to the static picture, as before the first frame."""
         self._canvas[...] = self._still[0]
@@ -245,16 +246,6 @@ class RasterFrames:
             self._alpha[...] = self._still[1]
         self._last = None
         self._drawn = ([], _NONE)
-
-    def frame(self, index: int) -> np.ndarray:
-        """Frame ``index`` as (H, W, 3) uint8, or (H, W, 4) when transparent."""
-        indices, _ = self.index_frame(index)
-        return self.rgb(indices)
-
-    def frames(self) -> Iterator[np.ndarray]:
-        self.restart()
-        for index in range(self.n_frames):
-            yield self.frame(index)
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """An index image as colours (with the alpha plane when transparent)."""

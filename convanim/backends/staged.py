@@ -11,11 +11,9 @@ enters a stage is compared with the one before it for its changed rectangle. num
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 
-from convanim.backends._composite import Rect, inner
+from convanim.backends._composite import Playback, Rect, inner
 from convanim.backends.raster import RasterFrames
 from convanim.model.themes import Theme
 from convanim.scene.display import Picture, Stage
@@ -33,10 +31,9 @@ def raster_frames(
     return kind(picture, theme, transparent, crisp, crisp_rays)
 
 
-class StagedFrames:
-    """A ``RasterFrames`` per stage, made when the stage is first shown, one palette for all;
-    the same frames as one ``RasterFrames`` of the whole picture draws, as ``index_frame``,
-    ``frame`` and their iterators."""
+class StagedFrames(Playback):
+    """A ``RasterFrames`` per stage, made when the stage is first shown, one palette for all:
+    the frames one ``RasterFrames`` of the whole picture draws (``Playback`` plays them)."""
 
     def __init__(
         self,
@@ -79,25 +76,8 @@ class StagedFrames:
         self._shown = frames
         return indices, rect
 
-    def index_frames(self) -> Iterator[tuple[np.ndarray, Rect | None]]:
-        """Every frame as (indices, changed rectangle); the first's rectangle is the canvas."""
-        self.restart()
-        for index in range(self.n_frames):
-            indices, rect = self.index_frame(index)
-            yield indices, ((0, 0, *self.size) if index == 0 else rect)
-
     def restart(self) -> None:
         self._shown = None
-
-    def frame(self, index: int) -> np.ndarray:
-        """Frame ``index`` as (H, W, 3) uint8, or (H, W, 4) when transparent."""
-        indices, _ = self.index_frame(index)
-        return self.rgb(indices)
-
-    def frames(self) -> Iterator[np.ndarray]:
-        self.restart()
-        for index in range(self.n_frames):
-            yield self.frame(index)
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """An index image as colours (with the alpha plane of the stage shown, if any)."""
