@@ -108,15 +108,12 @@ class RasterFrames(Playback):
         self.transparent = transparent
         self.crisp = crisp
         self.crisp_rays = crisp_rays
-        grown = None
-        if palette is not None:
-            self.palette = palette
-        else:
-            self.palette = _palette(picture, theme, transparent)
-            if not self.palette.fixed:
-                grown = _grown_key(self.palette, picture, theme, crisp)
-            if grown in _GROWN:
-                self.palette, grown = _GROWN[grown], None
+        shared = palette is not None
+        self.palette = palette if palette is not None else _palette(picture, theme, transparent)
+        fixed = shared or self.palette.fixed
+        grown = None if fixed else _grown_key(self.palette, picture, theme, crisp)
+        if grown in _GROWN:
+            self.palette, grown = _GROWN[grown], None
         self._colours: dict[tuple[Fill, float], tuple[np.ndarray, float]] = {}
         height, width = picture.height, picture.width
         bg = self.palette._entry(resolve(theme, picture.background))
@@ -246,6 +243,14 @@ class RasterFrames(Playback):
             self._alpha[...] = self._still[1]
         self._last = None
         self._drawn = ([], _NONE)
+
+    def differs_from(self, other: RasterFrames) -> Rect | None:
+        """The box around the pixels where this backend's canvas (and alpha) differ from
+        ``other``'s, of the same size: what changes when one's frame follows the other's."""
+        changed = self._canvas != other._canvas
+        if self._alpha is not None and other._alpha is not None:
+            changed |= self._alpha != other._alpha
+        return inner(changed, 0, 0)
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """An index image as colours (with the alpha plane when transparent)."""
